@@ -1,0 +1,46 @@
+# Installs the Debian packages pipechat needs, once. Sourced by scripts/run and scripts/test.
+# Services are kept from starting during the install (policy-rc.d) and no default PostgreSQL
+# cluster is created: pipechat runs its own private cluster.
+
+PIPECHAT_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
+libfcgi-dev spawn-fcgi libpq-dev postgresql libjwt-dev libcjson-dev libnng-dev libsodium-dev
+libseccomp-dev libcmocka-dev websocketd lighttpd nginx curl
+python3-pytest python3-websockets python3-requests python3-selenium chromium chromium-driver"
+
+deps_missing() {
+	local p missing=""
+	for p in $PIPECHAT_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	echo "$missing"
+}
+
+deps_install() {
+	local missing
+	missing=$(deps_missing)
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		if command -v sudo >/dev/null; then
+			SUDO=sudo
+		else
+			echo "pipechat: missing packages:$missing (run as root or install them)" >&2
+			return 1
+		fi
+	fi
+	echo "pipechat: installing$missing"
+	${SUDO:-} mkdir -p /etc/postgresql-common
+	[ -f /etc/postgresql-common/createcluster.conf ] ||
+		echo "create_main_cluster = false" | ${SUDO:-} tee /etc/postgresql-common/createcluster.conf >/dev/null
+	local rcd=/usr/sbin/policy-rc.d added=0
+	if [ ! -e "$rcd" ]; then
+		printf '#!/bin/sh\nexit 101\n' | ${SUDO:-} tee "$rcd" >/dev/null
+		${SUDO:-} chmod 755 "$rcd"
+		added=1
+	fi
+	${SUDO:-} env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		${SUDO:-} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+	local rc=$?
+	[ "$added" = 1 ] && ${SUDO:-} rm -f "$rcd"
+	return $rc
+}
