@@ -32,6 +32,7 @@ static const struct {
 	{ PC_WIRE_EVENT, "event" },
 	{ PC_WIRE_REMOVED, "removed" },
 	{ PC_WIRE_CLOSE, "close" },
+	{ PC_WIRE_BATCH, "batch" },
 	{ PC_WIRE_N_SESSION_REVOKED, "n_session_revoked" },
 	{ PC_WIRE_N_USER_REVOKED, "n_user_revoked" },
 	{ PC_WIRE_N_MEMBER_JOINED, "n_member_joined" },
@@ -113,4 +114,37 @@ pc_wire_unpack(const void *data, size_t len, struct pc_wire_hdr *h,
 	*payload = (const char *)p + PC_WIRE_HDR_LEN;
 	*payload_len = len - PC_WIRE_HDR_LEN;
 	return PC_OK;
+}
+
+enum pc_err
+pc_wire_batch_next(const char *payload, size_t len, size_t *off,
+    const char **msg, size_t *msg_len)
+{
+	uint32_t n;
+
+	if (*off >= len)
+		return PC_ERR_NOT_FOUND;
+	if (len - *off < 4)
+		return PC_ERR_INVALID;
+	memcpy(&n, payload + *off, 4);
+	n = be32toh(n);
+	if (n < PC_WIRE_HDR_LEN || n > len - *off - 4)
+		return PC_ERR_INVALID;
+	*msg = payload + *off + 4;
+	*msg_len = n;
+	*off += 4 + (size_t)n;
+	return PC_OK;
+}
+
+size_t
+pc_wire_batch_put(unsigned char *out, const struct pc_wire_hdr *h,
+    const void *payload, size_t payload_len)
+{
+	uint32_t n = htobe32((uint32_t)(PC_WIRE_HDR_LEN + payload_len));
+
+	memcpy(out, &n, 4);
+	pc_wire_pack(h, out + 4);
+	if (payload_len > 0)
+		memcpy(out + 4 + PC_WIRE_HDR_LEN, payload, payload_len);
+	return PC_WIRE_BATCH_ITEM(payload_len);
 }

@@ -54,6 +54,11 @@ enum pc_wire_type {
 	PC_WIRE_EVENT,       /* room (or 0); payload: a frame line written as is */
 	PC_WIRE_REMOVED,     /* room: the user left or was removed; payload: removed line */
 	PC_WIRE_CLOSE,       /* payload: an error line (session_revoked, …); write it and exit */
+	PC_WIRE_BATCH,       /* payload: several complete messages, each a 4-byte
+			      * big-endian length then the message (header and
+			      * payload); handle them in order as if received one
+			      * by one. Sent only to a worker whose AUTH carried
+			      * PC_WIRE_F_BATCH. See pc_wire_batch_next. */
 
 	/* API -> broker: notifications, fire and forget */
 	PC_WIRE_N_SESSION_REVOKED = 64, /* payload: the session id */
@@ -68,6 +73,7 @@ enum pc_wire_type {
 #define PC_WIRE_F_KICKED  0x0001
 #define PC_WIRE_F_DELETED 0x0002
 #define PC_WIRE_F_SELF    0x0004 /* the sender's own message (ack already written) */
+#define PC_WIRE_F_BATCH   0x0008 /* on AUTH: this worker understands PC_WIRE_BATCH */
 
 struct pc_wire_hdr {
 	uint8_t version;  /* PC_WIRE_VERSION */
@@ -90,6 +96,20 @@ void pc_wire_pack(const struct pc_wire_hdr *h, unsigned char *out);
  */
 enum pc_err pc_wire_unpack(const void *data, size_t len, struct pc_wire_hdr *h,
     const char **payload, size_t *payload_len);
+/*
+ * Walks the messages packed in a PC_WIRE_BATCH payload. Start with *off = 0;
+ * each PC_OK points *msg (borrowed) and *msg_len at the next inner message
+ * (unpack it with pc_wire_unpack) and advances *off. PC_ERR_NOT_FOUND at the
+ * end; PC_ERR_INVALID when a length runs past the payload or is shorter
+ * than a header (stop there: the rest cannot be trusted).
+ */
+enum pc_err pc_wire_batch_next(const char *payload, size_t len, size_t *off,
+    const char **msg, size_t *msg_len);
+/* Appends one packed message (4-byte length, then hdr and payload) to out,
+ * which has room for PC_WIRE_BATCH_ITEM(payload_len) bytes; returns that size. */
+#define PC_WIRE_BATCH_ITEM(payload_len) (4 + PC_WIRE_HDR_LEN + (payload_len))
+size_t pc_wire_batch_put(unsigned char *out, const struct pc_wire_hdr *h,
+    const void *payload, size_t payload_len);
 /* "auth", "msg", … for logs; "?" for an unknown type. */
 const char *pc_wire_type_name(int type);
 
