@@ -1,0 +1,42 @@
+/*
+ * notify.h: the API's one-way channel to the broker, so that live sockets
+ * follow what the API changes (contract section 1): revoked sessions close,
+ * membership changes reach subscriptions, events reach members.
+ *
+ * Fire and forget: a notification that cannot be sent is logged and dropped;
+ * the database stays the record, and the API's answer never waits for or
+ * depends on the broker. Every function is safe to call from any request
+ * thread at once. Strings are borrowed for the duration of the call.
+ * (Phase 1: the bodies only log at debug level; the broker's author gives
+ * them NNG, see common/wire.h's PC_WIRE_N_* types.)
+ */
+#ifndef PIPECHAT_API_NOTIFY_H
+#define PIPECHAT_API_NOTIFY_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+/* Opens the channel to the broker in broker_dir (NULL: no broker, every
+ * notification is dropped). Before the request threads start. Never fatal:
+ * PC_OK even when the broker is not up yet (it dials in the background). */
+enum pc_err notify_open(const char *broker_dir);
+/* Closes the channel; after the request threads are joined. */
+void notify_close(void);
+
+/* Session sid (a uuid string) was revoked: its sockets close. */
+void notify_session_revoked(const char *sid);
+/* Every session of user_id was revoked. */
+void notify_user_revoked(int64_t user_id);
+/* user_id became a member of room_id (join, accepted invite, new DM). */
+void notify_member_joined(int64_t room_id, int64_t user_id);
+/* user_id stopped being a member of room_id (leave, kick). */
+void notify_member_left(int64_t room_id, int64_t user_id);
+/* room_id was renamed, changed owner or was deleted. */
+void notify_room_changed(int64_t room_id);
+/* A finished frame line (JSON, no newline) for room_id's subscribers. */
+void notify_room_event(int64_t room_id, const char *line);
+/* A finished frame line (JSON, no newline) for all sockets of user_id. */
+void notify_user_event(int64_t user_id, const char *line);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * serve.c: the request pipeline (serve.h). Every early refusal happens here,
+ * once, so handlers only ever see requests that passed the common checks.
+ */
+#include <string.h>
+
+#include "json.h"
+#include "peer.h"
+#include "serve.h"
+#include "session.h"
+
+/* Methods that change state, for the Origin check (contract section 3). */
+static const char *const serve_unsafe[] = {"POST", "PUT", "PATCH", "DELETE"};
+
+static int
+serve_is_unsafe(const char *method)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(serve_unsafe) / sizeof(serve_unsafe[0]); i++) {
+		if (strcmp(method, serve_unsafe[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void
+serve(const struct api_env *env, struct db *db, struct req *req,
+      struct resp *resp)
+{
+	struct router_match m;
+	struct call c;
+	enum pc_err rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(&m, 0, sizeof(m));
+	c.env = env;
+	c.db = db;
+	c.req = req;
+	c.resp = resp;
+	c.match = &m;
+
+	if (!req->path_ok) {
+		rc = PC_ERR_NOT_FOUND;
+		goto out;
+	}
+	rc = router_match(env->routes, env->nroutes, req->method,
+	                  (const char *const *)req->segs, req->nsegs, &m,
+	                  resp->allow, sizeof(resp->allow));
+	if (rc != PC_OK)
+		goto out;
+	if (serve_is_unsafe(req->method) &&
+	    !pc_peer_origin_ok(env->set->origins, req->origin)) {
+		rc = PC_ERR_FORBIDDEN_ORIGIN;
+		goto out;
+	}
+	if (m.route->flags & ROUTE_AUTH) {
+		rc = db_ready(db);
+		if (rc != PC_OK)
+			goto out;
+		rc = session_authenticate(db, env->secret, req->cookie, &c.who);
+		if (rc != PC_OK)
+			goto out;
+		c.authed = 1;
+	}
+	if (req->content_length < 0) {
+		rc = PC_ERR_BAD_JSON;
+		goto out;
+	}
+	if ((uint64_t)req->content_length > m.route->body_max) {
+		rc = PC_ERR_TOO_LARGE;
+		goto out;
+	}
+	if (req->content_length > 0 && !req_is_json_type(req->content_type)) {
+		rc = PC_ERR_UNSUPPORTED_MEDIA_TYPE;
+		goto out;
+	}
+	if (req->content_length > 0 || (m.route->flags & ROUTE_JSON)) {
+		rc = req_read_body(req, m.route->body_max);
+		if (rc != PC_OK)
+			goto out;
+	}
+	if (m.route->flags & ROUTE_JSON) {
+		rc = pc_json_parse(req->body.data != NULL ? req->body.data : "",
+		                   req->body.len, &c.body);
+		if (rc == PC_ERR_NOMEM)
+			goto out;
+		if (rc != PC_OK) {
+			rc = PC_ERR_BAD_JSON;
+			goto out;
+		}
+		if (!cJSON_IsObject(c.body)) {
+			rc = PC_ERR_INVALID; /* field null */
+			goto out;
+		}
+	}
+	if (!(m.route->flags & (ROUTE_AUTH | ROUTE_NODB))) {
+		rc = db_ready(db);
+		if (rc != PC_OK)
+			goto out;
+	}
+	rc = m.route->fn(&c);
+out:
+	if (rc != PC_OK) {
+		/* Internal errors keep no field and no detail. */
+		if (pc_err_status(rc) >= 500) {
+			c.err_field = NULL;
+			c.err_message = NULL;
+		}
+		resp_error(resp, rc, c.err_field, c.err_message);
+	}
+	if (rc != PC_ERR_METHOD_NOT_ALLOWED)
+		resp->allow[0] = '\0';
+	db_rollback(db);
+	cJSON_Delete(c.body);
+}

@@ -1,0 +1,86 @@
+/*
+ * settings.c: pipechat-api's settings table (one row per setting, see
+ * common/conf.h) and the few values derived from it (the default origin
+ * list, the log level). Not for anything read per request.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "settings.h"
+
+#define ROW_STR(n, e, d, req, f, h)                                            \
+	{                                                                      \
+		n, e, PC_CONF_STR, 0, 0, d, req,                               \
+		        offsetof(struct api_settings, f), h                    \
+	}
+#define ROW_INT(n, e, lo, hi, d, f, h)                                         \
+	{                                                                      \
+		n, e, PC_CONF_INT, lo, hi, d, 0,                               \
+		        offsetof(struct api_settings, f), h                    \
+	}
+
+static const struct pc_conf_row settings_rows[] = {
+        ROW_STR("db", "PIPECHAT_DB", NULL, 1, db,
+                "libpq conninfo of the pipechat database"),
+        ROW_STR("secret_file", "PIPECHAT_SECRET_FILE", NULL, 1, secret_file,
+                "JWT secret file (created 0600 on first start)"),
+        ROW_STR("broker_dir", "PIPECHAT_BROKER_DIR", NULL, 0, broker_dir,
+                "directory of the broker's ipc:// sockets"),
+        PC_CONF_ROW_PORT(struct api_settings, port),
+        PC_CONF_ROW_ORIGINS(struct api_settings, origins),
+        PC_CONF_ROW_TRUSTED_PROXIES(struct api_settings, trusted_proxies),
+        ROW_INT("token_ttl", "PIPECHAT_TOKEN_TTL", 60, 31536000, "86400",
+                token_ttl, "session and token life, seconds"),
+        PC_CONF_LIMIT_ROWS(struct api_settings, limits),
+        PC_CONF_ROW_LOG_LEVEL(struct api_settings, log_level),
+        ROW_INT("threads", "PIPECHAT_API_THREADS", 1, 256, "4", threads,
+                "request threads (one database connection each)"),
+        ROW_INT("hash_concurrency", "PIPECHAT_HASH_CONCURRENCY", 1, 64, "2",
+                hash_concurrency, "password hashes computed at once"),
+};
+
+#define SETTINGS_NROWS (sizeof(settings_rows) / sizeof(settings_rows[0]))
+
+enum pc_err
+settings_load(struct api_settings *out, char *errbuf, size_t errlen)
+{
+	struct api_settings s;
+	enum pc_err rc;
+
+	memset(&s, 0, sizeof(s));
+	rc = pc_conf_load(settings_rows, SETTINGS_NROWS, &s, errbuf, errlen);
+	if (rc != PC_OK)
+		return rc;
+	if (s.origins == NULL) {
+		s.origins = pc_conf_default_origins(s.port);
+		if (s.origins == NULL) {
+			settings_free(&s);
+			return PC_ERR_NOMEM;
+		}
+	}
+	*out = s;
+	return PC_OK;
+}
+
+void
+settings_print(const struct api_settings *s)
+{
+	pc_conf_print(settings_rows, SETTINGS_NROWS, s);
+}
+
+void
+settings_free(struct api_settings *s)
+{
+	if (s == NULL)
+		return;
+	pc_conf_free(settings_rows, SETTINGS_NROWS, s);
+	/*
+	 * origins may have been made here rather than by pc_conf_load;
+	 * pc_conf_free frees every STR field, which includes it, and is
+	 * expected to leave the fields NULL or the struct untouched. Clear
+	 * the struct so a second call is harmless.
+	 */
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,46 @@
+/*
+ * settings.h: pipechat-api's settings, read once at start from the
+ * environment (and PIPECHAT_CONF) through common/conf.h's table loader.
+ *
+ * After settings_load the struct is treated as const and shared by every
+ * thread. It holds no secret: the JWT secret is read from the file named by
+ * secret_file. It is not the place for per-request state.
+ */
+#ifndef PIPECHAT_API_SETTINGS_H
+#define PIPECHAT_API_SETTINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+
+struct api_settings {
+	char *db;                    /* PIPECHAT_DB: libpq conninfo */
+	char *secret_file;           /* PIPECHAT_SECRET_FILE */
+	char *broker_dir;            /* PIPECHAT_BROKER_DIR (NULL: no broker) */
+	int64_t port;                /* PIPECHAT_PORT: the public port */
+	char *origins;               /* PIPECHAT_ORIGINS, or made from port */
+	char *trusted_proxies;       /* PIPECHAT_TRUSTED_PROXIES ("": none) */
+	int64_t token_ttl;           /* PIPECHAT_TOKEN_TTL, seconds */
+	struct pc_limits limits;     /* contract section 4, shown by config */
+	enum pc_log_level log_level; /* PIPECHAT_LOG_LEVEL */
+	int64_t threads;             /* PIPECHAT_API_THREADS */
+	int64_t hash_concurrency;    /* PIPECHAT_HASH_CONCURRENCY */
+};
+
+/*
+ * Fills a zeroed *out from the environment. On error writes every problem,
+ * one per line, into errbuf and returns PC_ERR_INVALID (out left zeroed);
+ * PC_ERR_NOMEM. The default origin list is made from the port when
+ * PIPECHAT_ORIGINS is unset.
+ */
+enum pc_err settings_load(struct api_settings *out, char *errbuf,
+                          size_t errlen);
+/* Prints every setting (for -n). */
+void settings_print(const struct api_settings *s);
+/* Frees what settings_load set; s may be zeroed. */
+void settings_free(struct api_settings *s);
+
+#endif
