@@ -10,8 +10,11 @@ python3-pytest python3-websockets python3-requests python3-selenium chromium chr
 deps_missing() {
 	local p missing=""
 	for p in $PIPECHAT_PACKAGES; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-			missing="$missing $p"
+		# No pipe into grep -q: under pipefail its early exit could fail the test.
+		case $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) in
+		*"ok installed") ;;
+		*) missing="$missing $p" ;;
+		esac
 	done
 	echo "$missing"
 }
@@ -38,9 +41,10 @@ deps_install() {
 		${SUDO:-} chmod 755 "$rcd"
 		added=1
 	fi
-	${SUDO:-} env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-		${SUDO:-} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
-	local rc=$?
+	local rc=0
+	{ ${SUDO:-} env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		${SUDO:-} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing; } ||
+		rc=$?
 	[ "$added" = 1 ] && ${SUDO:-} rm -f "$rcd"
 	return $rc
 }

@@ -1,0 +1,244 @@
+# Starting, stopping and watching the services of one stack (db, broker, api,
+# ws, web): each runs as the service user in its own session, with a clean
+# environment, stdin from /dev/null and stdout+stderr appended to
+# $PIPECHAT_VAR/log/<name>.log; its pid goes to $PIPECHAT_VAR/run/<name>.pid.
+# Sourced after paths.sh and pg.sh. Not for: choosing paths (paths.sh).
+#
+# Every process carries PIPECHAT_STACK=<state folder> in its environment: a pid
+# file is trusted only when /proc/<pid>/environ says so, so a recycled pid or
+# another stack's process is never signalled.
+
+PC_LOCK_FD=9
+
+# pc_lock / pc_unlock: one scripts/run, stop or svc at a time per state folder.
+# Services never inherit the lock's descriptor (every start closes fd 9).
+pc_lock() {
+	exec 9>>"$PC_RUN/lock"
+	flock -w 300 9 || pc_die "another pipechat script is busy with $PIPECHAT_VAR (waited 5 min)"
+}
+pc_unlock() { exec 9>&-; }
+
+# pc_log_tail NAME: the end of NAME's log (and any sanitizer report), on stderr.
+pc_log_tail() {
+	local f=$PC_LOG/$1.log
+	[ -s "$f" ] || return 0
+	printf 'pipechat: --- last lines of %s ---\n' "$f" >&2
+	tail -n 25 -- "$f" | sed 's/^/  | /' >&2
+	for f in "${PC_ULOG:-/nonexistent}"/asan.* "${PC_ULOG:-/nonexistent}"/ubsan.*; do
+		[ -f "$f" ] || continue
+		printf 'pipechat: --- sanitizer report %s ---\n' "$f" >&2
+		head -n 30 -- "$f" | sed 's/^/  | /' >&2
+	done
+}
+
+# pc_service_env NAME: the environment NAME runs with, one KEY=VALUE a line.
+# The web server and the WebSocket workers never see the database or the
+# secret; the workers get exactly these names through websocketd's --passenv.
+pc_service_env() {
+	local name=$1
+	printf '%s\n' "PATH=$PC_CLEAN_PATH" "HOME=$PC_DATA" "LANG=C.UTF-8" "PIPECHAT_STACK=$PC_VAR"
+	(
+		# shellcheck disable=SC1091
+		. "$PC_RUN/settings.env"
+		for k in $(sed -n 's/^\(PIPECHAT_[A-Z0-9_]*\)=.*/\1/p' "$PC_RUN/settings.env"); do
+			case $name:$k in ws:PIPECHAT_METRICS_TOKEN | web:PIPECHAT_METRICS_TOKEN) continue ;; esac
+			printf '%s=%s\n' "$k" "${!k}"
+		done
+	)
+	case $name in
+	ws | web) ;;
+	*) printf '%s\n' "PIPECHAT_DB=$PIPECHAT_DB" "PIPECHAT_SECRET_FILE=$PIPECHAT_SECRET_FILE" ;;
+	esac
+	echo "PIPECHAT_BROKER_DIR=$PIPECHAT_BROKER_DIR"
+	if [ "$PC_SANITIZE" = 1 ] && [ "$name" != web ]; then
+		echo "ASAN_OPTIONS=detect_leaks=1:log_path=$PC_ULOG/asan"
+		echo "UBSAN_OPTIONS=print_stacktrace=1:log_path=$PC_ULOG/ubsan"
+	fi
+	if [ "$name" = web ]; then
+		printf '%s\n' "PIPECHAT_BIND=$PC_BIND" "PIPECHAT_WWW=$PC_WWW" \
+			"PIPECHAT_API_SOCKET=$PC_API_SOCK" "PIPECHAT_WS_PORT=$PC_WS_PORT" \
+			"PIPECHAT_LIGHTTPD_DIR=$PC_WEB_CONF_DIR"
+	fi
+}
+
+# pc_pid_is_ours PID: PID is alive (not a zombie) and belongs to this stack.
+pc_pid_is_ours() {
+	[ -r "/proc/$1/environ" ] || return 1
+	grep -qxF "PIPECHAT_STACK=$PC_VAR" < <(tr '\0' '\n' 2>/dev/null <"/proc/$1/environ")
+}
+
+# pc_pid NAME: prints NAME's pid when it runs.
+pc_pid() {
+	local pid
+	pid=$(cat "$PC_RUN/$1.pid" 2>/dev/null) || return 1
+	[[ $pid =~ ^[0-9]+$ ]] && pc_pid_is_ours "$pid" && echo "$pid"
+}
+
+# pc_spawn NAME CMD...: starts CMD in the background as NAME (see the top).
+# The pid is written by the process itself before it execs into CMD, so it is
+# right whether or not setsid had to fork.
+pc_spawn() {
+	local name=$1 i
+	shift
+	local pidf=$PC_RUN/$name.pid log=$PC_LOG/$name.log
+	local -a envv drop=()
+	mapfile -t envv < <(pc_service_env "$name")
+	[ "$PC_IS_ROOT" = 1 ] &&
+		drop=(setpriv --reuid="$PC_SVC_USER" --regid="$PC_SVC_GROUP" --init-groups --)
+	rm -f -- "$pidf"
+	printf '%s pipechat: starting %s\n' "$(date -u +%FT%TZ)" "$name" >>"$log"
+	(
+		cd / && export PIPECHAT_STACK="$PC_VAR" &&
+			exec setsid sh -c 'echo $$ >"$0.new" && mv -f "$0.new" "$0" && exec "$@"' "$pidf" \
+				"${drop[@]}" env -i --default-signal "${envv[@]}" "$@"
+	) </dev/null >>"$log" 2>&1 9>&- &
+	for i in $(seq 1 50); do
+		[ -s "$pidf" ] && return 0
+		sleep 0.1
+	done
+	pc_warn "$name did not start"
+	return 1
+}
+
+# pc_wait_gone PID SECONDS: waits until PID has exited; false on timeout.
+pc_wait_gone() {
+	local i
+	for i in $(seq 1 $(($2 * 10))); do
+		pc_pid_is_ours "$1" || return 0
+		sleep 0.1
+	done
+	! pc_pid_is_ours "$1"
+}
+
+# pc_stop_service NAME: SIGTERM to NAME's process group (websocketd's workers
+# included), SIGKILL after 5 s; removes the pid file.
+pc_stop_service() {
+	local name=$1 pid
+	if pid=$(pc_pid "$name"); then
+		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+		if ! pc_wait_gone "$pid" 5; then
+			pc_warn "$name (pid $pid) did not stop on SIGTERM within 5 s: killing it"
+			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+			pc_wait_gone "$pid" 3 || pc_warn "$name (pid $pid) is still there"
+		fi
+		# Stragglers of the group (workers that ignored SIGTERM).
+		kill -KILL -- "-$pid" 2>/dev/null || true
+		PC_STOPPED="${PC_STOPPED:-} $name"
+	fi
+	rm -f -- "$PC_RUN/$name.pid"
+}
+
+# pc_kill_service NAME: SIGKILL to NAME's main process only, as a crash would.
+pc_kill_service() {
+	local name=$1 pid
+	if pid=$(pc_pid "$name"); then
+		kill -KILL "$pid" 2>/dev/null || true
+		pc_wait_gone "$pid" 5 || true
+	fi
+	rm -f -- "$PC_RUN/$name.pid"
+}
+
+# pc_ws_passenv: websocketd's --passenv list (the workers' environment names).
+pc_ws_passenv() { pc_service_env ws | cut -d= -f1 | grep -vx HOME | paste -sd ,; }
+
+# The start functions, one per service (svc_start_<name>).
+svc_start_db() { pg_start; }
+svc_start_broker() { pc_spawn broker "$(pc_bin broker)"; }
+svc_start_api() {
+	rm -f -- "$PC_API_SOCK"
+	pc_spawn api spawn-fcgi -n -s "$PC_API_SOCK" -M 0600 -- "$(pc_bin api)"
+}
+svc_start_ws() {
+	pc_spawn ws websocketd --address=127.0.0.1 --port="$PC_WS_PORT" \
+		--passenv="$(pc_ws_passenv)" "$(pc_bin ws)"
+}
+svc_start_web() { pc_spawn web lighttpd -D -f "$PC_WEB_CONF_DIR/pipechat.conf"; }
+
+# pc_valid_service NAME: true for db, broker, api, ws, web.
+pc_valid_service() { case " $PC_SERVICES " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# pc_service_running NAME: true when NAME runs.
+pc_service_running() {
+	if [ "$1" = db ]; then pg_running; else pc_pid "$1" >/dev/null; fi
+}
+
+# pc_service_stop NAME / pc_service_kill NAME.
+pc_service_stop() { if [ "$1" = db ]; then pg_stop; else pc_stop_service "$1"; fi; }
+pc_service_kill() { if [ "$1" = db ]; then pg_kill; else pc_kill_service "$1"; fi; }
+
+# pc_service_start NAME: starts NAME unless it runs; waits until it listens
+# (db: accepts connections; api: its socket exists; ws, web: their port).
+pc_service_start() {
+	local name=$1 i
+	pc_service_running "$name" && return 0
+	pc_runtime_copy "$name"
+	"svc_start_$name" || return 1
+	for i in $(seq 1 100); do
+		pc_service_running "$name" || {
+			pc_warn "$name exited at start"
+			pc_log_tail "$name"
+			return 1
+		}
+		case $name in
+		db | broker) return 0 ;;
+		api) [ -S "$PC_API_SOCK" ] && return 0 ;;
+		ws) pc_port_listening "$PC_WS_PORT" && return 0 ;;
+		web) pc_port_listening "$PC_WEB_PORT" && return 0 ;;
+		esac
+		sleep 0.1
+	done
+	pc_warn "$name did not come up within 10 s"
+	pc_log_tail "$name"
+	return 1
+}
+
+# stack_stop_all: stops every service of the stack (web first, the database
+# last); sets PC_STOPPED to the names that were running.
+stack_stop_all() {
+	local name
+	PC_STOPPED=""
+	for name in web ws api broker; do
+		pc_stop_service "$name"
+	done
+	pg_stop
+	rm -f -- "$PC_API_SOCK" "$PC_RUN/owner"
+}
+
+# pc_url_host: the host part of the URL the web server answers on.
+pc_url_host() {
+	case $PC_BIND in
+	'' | 0.0.0.0 | 127.0.0.1) echo 127.0.0.1 ;;
+	:: | ::1) echo '[::1]' ;;
+	*:*) echo "[$PC_BIND]" ;;
+	*) echo "$PC_BIND" ;;
+	esac
+}
+
+# stack_wait_ready SECONDS: waits until GET /api/health through the web server
+# answers 200; on failure shows the log of the service at fault.
+stack_wait_ready() {
+	local deadline=$((SECONDS + $1)) name code=000 url
+	url="http://$(pc_url_host):$PC_WEB_PORT/api/health"
+	while :; do
+		pg_running || {
+			pc_warn "PostgreSQL stopped during start-up"
+			pc_log_tail postgres
+			return 1
+		}
+		for name in broker api ws web; do
+			pc_pid "$name" >/dev/null || {
+				pc_warn "$name exited during start-up"
+				pc_log_tail "$name"
+				return 1
+			}
+		done
+		code=$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' -m 3 "$url" 2>/dev/null) || true
+		[ "$code" = 200 ] && return 0
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			pc_warn "no 200 from $url within $1 s (last answer: ${code:-none})"
+			for name in api web postgres; do pc_log_tail "$name"; done
+			return 1
+		fi
+		sleep 0.3
+	done
+}
