@@ -5,7 +5,8 @@
 PIPECHAT_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libfcgi-dev spawn-fcgi libpq-dev postgresql libjwt-dev libcjson-dev libnng-dev libsodium-dev
 libseccomp-dev libcmocka-dev websocketd lighttpd nginx curl
-python3-pytest python3-websockets python3-requests python3-selenium chromium chromium-driver"
+python3-pytest python3-websockets python3-requests python3-selenium chromium chromium-driver
+nodejs"
 
 deps_missing() {
 	local p missing=""
