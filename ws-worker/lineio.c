@@ -1,0 +1,263 @@
+/*
+ * lineio.c: bounded line reader and whole-line writer (lineio.h).
+ *
+ * The reader's buffer is exactly WS_LINE_MAX + 1 bytes: room for the longest
+ * allowed line and its newline. When it is full without a newline, the line is
+ * too long; everything buffered is dropped and the reader skips bytes until
+ * the next newline, keeping nothing of them.
+ *
+ * The writer is a queue of whole lines in front of a non-blocking pipe; a line
+ * the pipe takes at once is never copied.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lineio.h"
+
+#define READER_CAP (WS_LINE_MAX + 1)
+
+enum pc_err
+ws_reader_init(struct ws_reader *r, int fd)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	if ((r->buf = malloc(READER_CAP)) == NULL)
+		return PC_ERR_NOMEM;
+	return PC_OK;
+}
+
+void
+ws_reader_free(struct ws_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->start = r->len = r->scan = 0;
+}
+
+/* Moves the unconsumed bytes to the front so a read has room. */
+static void
+reader_compact(struct ws_reader *r)
+{
+	if (r->start == 0)
+		return;
+	memmove(r->buf, r->buf + r->start, r->len - r->start);
+	r->len -= r->start;
+	r->scan -= r->start;
+	r->start = 0;
+}
+
+enum pc_err
+ws_reader_fill(struct ws_reader *r)
+{
+	ssize_t n;
+
+	if (r->eof)
+		return PC_OK;
+	reader_compact(r);
+	if (r->len == READER_CAP)
+		return PC_OK; /* ws_reader_next has not looked yet */
+	n = read(r->fd, r->buf + r->len, READER_CAP - r->len);
+	if (n < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return PC_OK;
+		return PC_ERR_SYSTEM;
+	}
+	if (n == 0) {
+		r->eof = 1;
+		return PC_OK;
+	}
+	r->len += (size_t)n;
+	return PC_OK;
+}
+
+enum ws_line
+ws_reader_next(struct ws_reader *r, const char **line, size_t *len)
+{
+	char *nl;
+
+	for (;;) {
+		nl = memchr(r->buf + r->scan, '\n', r->len - r->scan);
+		if (r->discarding) {
+			if (nl == NULL) {
+				/* Keep nothing of the oversized line. */
+				r->start = r->len = r->scan = 0;
+				return r->eof ? WS_LINE_EOF : WS_LINE_NONE;
+			}
+			r->discarding = 0;
+			r->start = r->scan = (size_t)(nl - r->buf) + 1;
+			continue;
+		}
+		if (nl != NULL) {
+			*line = r->buf + r->start;
+			*len = (size_t)(nl - r->buf) - r->start;
+			r->start = r->scan = (size_t)(nl - r->buf) + 1;
+			return WS_LINE_OK;
+		}
+		r->scan = r->len;
+		if (r->len - r->start >= READER_CAP) {
+			/* WS_LINE_MAX + 1 bytes and still no newline. */
+			r->discarding = 1;
+			r->start = r->len = r->scan = 0;
+			return WS_LINE_TOO_LARGE;
+		}
+		if (r->eof) {
+			r->start = r->len = r->scan = 0;
+			return WS_LINE_EOF;
+		}
+		return WS_LINE_NONE;
+	}
+}
+
+struct ws_outq_item {
+	struct ws_outq_item *next;
+	size_t len, off; /* data[off..len) still to write */
+	char data[];
+};
+
+enum pc_err
+ws_outq_init(struct ws_outq *q, int fd)
+{
+	int fl;
+
+	memset(q, 0, sizeof(*q));
+	q->fd = fd;
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return PC_ERR_SYSTEM;
+	return PC_OK;
+}
+
+/* Writes from the iovecs; the number of bytes taken, or -1 with errno
+ * (EAGAIN when the pipe is full). */
+static ssize_t
+outq_write(int fd, struct iovec *iov, int n)
+{
+	ssize_t w;
+
+	do
+		w = writev(fd, iov, n);
+	while (w < 0 && errno == EINTR);
+	return w;
+}
+
+enum pc_err
+ws_outq_flush(struct ws_outq *q)
+{
+	struct ws_outq_item *it;
+	struct iovec iov[16];
+	ssize_t w;
+	int n;
+
+	while (q->head != NULL) {
+		for (n = 0, it = q->head; it != NULL && n < 16;
+		     it = it->next, n++) {
+			iov[n].iov_base = it->data + it->off;
+			iov[n].iov_len = it->len - it->off;
+		}
+		if ((w = outq_write(q->fd, iov, n)) < 0)
+			return errno == EAGAIN ? PC_OK : PC_ERR_SYSTEM;
+		q->bytes -= (size_t)w;
+		while (w > 0) {
+			it = q->head;
+			if ((size_t)w < it->len - it->off) {
+				it->off += (size_t)w;
+				break;
+			}
+			w -= (ssize_t)(it->len - it->off);
+			q->head = it->next;
+			if (q->head == NULL)
+				q->tail = NULL;
+			free(it);
+		}
+	}
+	return PC_OK;
+}
+
+enum pc_err
+ws_outq_line(struct ws_outq *q, const char *line, size_t len)
+{
+	struct ws_outq_item *it;
+	struct iovec iov[2];
+	ssize_t w = 0;
+	size_t total = len + 1, skip;
+
+	q->lines++;
+	if (q->head == NULL) {
+		/* The usual case: the pipe has room and nothing is copied. */
+		iov[0].iov_base = (void *)line;
+		iov[0].iov_len = len;
+		iov[1].iov_base = (void *)"\n";
+		iov[1].iov_len = 1;
+		if ((w = outq_write(q->fd, iov, 2)) < 0) {
+			if (errno != EAGAIN)
+				return PC_ERR_SYSTEM;
+			w = 0;
+		}
+		if ((size_t)w == total)
+			return PC_OK;
+	}
+	skip = (size_t)w;
+	if ((it = malloc(sizeof(*it) + total - skip)) == NULL)
+		return PC_ERR_NOMEM;
+	it->next = NULL;
+	it->off = 0;
+	it->len = total - skip;
+	if (skip < len)
+		memcpy(it->data, line + skip, len - skip);
+	it->data[it->len - 1] = '\n';
+	if (q->tail != NULL)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
+	q->bytes += it->len;
+	return PC_OK;
+}
+
+size_t
+ws_outq_backlog(const struct ws_outq *q)
+{
+	return q->bytes;
+}
+
+void
+ws_outq_drain(struct ws_outq *q, int timeout_ms)
+{
+	struct pollfd p;
+	int64_t end;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+	while (q->head != NULL) {
+		if (ws_outq_flush(q) != PC_OK || q->head == NULL)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t left = end - (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		if (left <= 0)
+			return;
+		p.fd = q->fd;
+		p.events = POLLOUT;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return;
+	}
+}
+
+void
+ws_outq_free(struct ws_outq *q)
+{
+	struct ws_outq_item *it, *next;
+
+	for (it = q->head; it != NULL; it = next) {
+		next = it->next;
+		free(it);
+	}
+	q->head = q->tail = NULL;
+	q->bytes = 0;
+}

@@ -1,0 +1,54 @@
+/*
+ * settings.c: the worker's settings table (settings.h). Rows shared with the
+ * broker and the API come from conf.h's macros, so they are spelled once.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "settings.h"
+
+static const struct pc_conf_row ws_settings_rows[] = {
+        {"broker dir", "PIPECHAT_BROKER_DIR", PC_CONF_STR, 1, 80, NULL, 1,
+         offsetof(struct ws_settings, broker_dir),
+         "directory of the broker's ipc:// sockets"},
+        PC_CONF_ROW_PORT(struct ws_settings, port),
+        PC_CONF_ROW_ORIGINS(struct ws_settings, origins),
+        PC_CONF_ROW_TRUSTED_PROXIES(struct ws_settings, trusted_proxies),
+        PC_CONF_LIMIT_ROWS(struct ws_settings, limits),
+        PC_CONF_ROW_LOG_LEVEL(struct ws_settings, log_level),
+};
+
+#define WS_SETTINGS_N (sizeof(ws_settings_rows) / sizeof(ws_settings_rows[0]))
+
+enum pc_err
+ws_settings_load(struct ws_settings *s, char *errbuf, size_t errlen)
+{
+	enum pc_err e;
+
+	memset(s, 0, sizeof(*s));
+	if ((e = pc_conf_load(ws_settings_rows, WS_SETTINGS_N, s, errbuf,
+	                      errlen)) != PC_OK)
+		return e;
+	if (s->origins == NULL &&
+	    (s->origins = pc_conf_default_origins(s->port)) == NULL) {
+		ws_settings_free(s);
+		return PC_ERR_NOMEM;
+	}
+	return PC_OK;
+}
+
+void
+ws_settings_free(struct ws_settings *s)
+{
+	pc_conf_free(ws_settings_rows, WS_SETTINGS_N, s);
+	/* A default origins string is ours, not the loader's. */
+	free(s->origins);
+	s->origins = NULL;
+}
+
+void
+ws_settings_print(const struct ws_settings *s)
+{
+	pc_conf_print(ws_settings_rows, WS_SETTINGS_N, s);
+}
