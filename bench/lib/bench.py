@@ -1,0 +1,336 @@
+"""bench/lib/bench.py: what every pipechat benchmark shares: building the
+binaries and the load generator, a stack in a scratch folder (started with
+scripts/run --detach, stopped with scripts/stop), signed-in users, the CPU
+time of each service, PSS, and the table of medians and ratios.
+
+Not for: load generation (bench/loadgen/, in C) or correctness (tests/).
+"""
+
+import os
+import re
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("PIPECHAT_BUILD") or CHECKOUT / "build-bench")
+LOADGEN = BUILD / "loadgen" / "loadgen"
+WSECHO = BUILD / "loadgen" / "wsecho"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def say(msg):
+    print("bench: %s" % msg, file=sys.stderr, flush=True)
+
+
+def build():
+    """Builds the three programs (unless PIPECHAT_SKIP_BUILD=1) and the load
+    generator into BUILD."""
+    if os.environ.get("PIPECHAT_SKIP_BUILD") != "1":
+        say("building in %s" % BUILD)
+        subprocess.run(["cmake", "-S", str(CHECKOUT), "-B", str(BUILD),
+                        "-DCMAKE_BUILD_TYPE=RelWithDebInfo"], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(["cmake", "--build", str(BUILD), "-j2", "--target",
+                        "pipechat-broker", "pipechat-api", "pipechat-ws"],
+                       check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["make", "-s", "-C", str(CHECKOUT / "bench" / "loadgen"),
+                    "OUT=%s" % (BUILD / "loadgen")], check=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# Limits raised for every benchmark (printed with the results): one user
+# stands for many sockets and senders instead of thousands of fake users.
+RAISED = {
+    "PIPECHAT_SEND_RATE": "1000000",
+    "PIPECHAT_SEND_BURST": "1000000",
+    "PIPECHAT_MAX_SOCKETS_PER_USER": "1000000",
+    "PIPECHAT_MAX_ROOMS_PER_SOCKET": "1000",
+    "PIPECHAT_LOG_LEVEL": "warn",
+}
+
+
+class Stack:
+    """A pipechat stack in /tmp/pcb-XXXXXX (state in var/)."""
+
+    def __init__(self, settings=None):
+        self.scratch = Path(tempfile.mkdtemp(prefix="pcb-", dir="/tmp"))
+        os.chmod(self.scratch, 0o755)
+        self.var = self.scratch / "var"
+        self.port = free_port()
+        self.base_url = "http://127.0.0.1:%d" % self.port
+        self.origin = self.base_url
+        self.ws_url = "ws://127.0.0.1:%d/ws" % self.port
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PIPECHAT_")}
+        env.update(RAISED)
+        env.update({
+            "PIPECHAT_VAR": str(self.var), "PIPECHAT_PORT": str(self.port),
+            "PIPECHAT_SKIP_BUILD": "1", "PIPECHAT_BUILD": str(BUILD),
+            "PIPECHAT_TRUSTED_PROXIES": "127.0.0.1",
+        })
+        if os.environ.get("PIPECHAT_WEB"):
+            env["PIPECHAT_WEB"] = os.environ["PIPECHAT_WEB"]
+        env.update(settings or {})
+        self.env = env
+        self.started = False
+
+    def script(self, name, *args, timeout=180):
+        out = self.scratch / ("%s.out" % name)
+        with open(out, "w+") as f:
+            p = subprocess.run([str(CHECKOUT / "scripts" / name)] + list(args),
+                               env=self.env, stdin=subprocess.DEVNULL, stdout=f,
+                               stderr=subprocess.STDOUT, timeout=timeout)
+            f.seek(0)
+            text = f.read()
+        if p.returncode != 0:
+            raise RuntimeError("scripts/%s failed (%s):\n%s" % (name, self.var, text[-3000:]))
+        return text
+
+    def start(self):
+        say("starting a stack in %s on port %d (%s)" % (
+            self.var, self.port, self.env.get("PIPECHAT_WEB", "lighttpd")))
+        self.started = True
+        self.script("run", "--detach")
+        return self
+
+    def stop(self):
+        if self.started:
+            try:
+                self.script("stop", timeout=60)
+            except Exception as e:  # keep the folder to look at
+                say("stop failed: %s" % e)
+                return
+            self.started = False
+            subprocess.run(["rm", "-rf", str(self.scratch)])
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def pid(self, name):
+        try:
+            return int((self.var / "run" / ("%s.pid" % name)).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def psql(self, sql):
+        p = subprocess.run([str(CHECKOUT / "scripts" / "svc"), "psql", "-X", "-q", "-At",
+                            "-v", "ON_ERROR_STOP=1", "-c", sql], env=self.env,
+                           capture_output=True, text=True, timeout=600)
+        if p.returncode != 0:
+            raise RuntimeError("psql: %s%s" % (p.stdout, p.stderr))
+        return p.stdout
+
+    def postmaster_pid(self):
+        for f in self.var.rglob("postmaster.pid"):
+            try:
+                return int(f.read_text().split()[0])
+            except (OSError, ValueError):
+                pass
+        runtime = self.var / "runtime"
+        if runtime.exists():
+            for f in runtime.resolve().rglob("postmaster.pid"):
+                return int(f.read_text().split()[0])
+        return None
+
+    def service_pids(self):
+        """{service: leader pid}; db is the postmaster."""
+        out = {n: self.pid(n) for n in ("web", "ws", "api", "broker")}
+        out["db"] = self.postmaster_pid()
+        return out
+
+    def user(self, prefix="b"):
+        """Registers and signs in a user; returns (session, cookie header, id)."""
+        s = requests.Session()
+        s.headers["X-Forwarded-For"] = "10.%d.%d.%d" % tuple(os.urandom(3))
+        s.headers["Origin"] = self.origin
+        name = "%s%s" % (prefix, uuid.uuid4().hex[:12])
+        pw = "bench-password-" + uuid.uuid4().hex
+        r = s.post(self.base_url + "/api/register",
+                   json={"username": name, "email": name + "@example.com", "password": pw})
+        r.raise_for_status()
+        r = s.post(self.base_url + "/api/login", json={"username": name, "password": pw})
+        r.raise_for_status()
+        tok = s.cookies.get("access_token")
+        return s, "access_token=%s" % tok, r.json()["id"]
+
+    def room(self, session, name=None):
+        r = session.post(self.base_url + "/api/rooms",
+                         json={"name": name or "bench-" + uuid.uuid4().hex[:10], "kind": "public"})
+        r.raise_for_status()
+        return r.json()["id"]
+
+
+# -- processes: CPU and memory ------------------------------------------------
+
+def _stat(pid):
+    try:
+        raw = Path("/proc/%d/stat" % pid).read_text()
+    except OSError:
+        return None
+    rest = raw[raw.rindex(")") + 2:].split()
+    # fields after the name: state=0 ppid=1 pgrp=2 session=3 ... utime=11 stime=12 cutime=13 cstime=14
+    return {"ppid": int(rest[1]), "sid": int(rest[3]), "cpu": int(rest[11]) + int(rest[12]),
+            "ccpu": int(rest[13]) + int(rest[14])}
+
+
+def all_procs():
+    out = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = _stat(int(d))
+            if st:
+                out[int(d)] = st
+    return out
+
+
+def cpu_snapshot(leaders):
+    """{name: CPU seconds} of each service: every process in the leader's
+    session (its own setsid), or the postmaster and its children for db;
+    exited, reaped children count through the leader's cutime."""
+    procs = all_procs()
+    out = {}
+    for name, lp in leaders.items():
+        if not lp or lp not in procs:
+            continue
+        ticks = procs[lp]["ccpu"]
+        for pid, st in procs.items():
+            if (name == "db" and (pid == lp or st["ppid"] == lp)) or \
+               (name != "db" and st["sid"] == procs[lp]["sid"]):
+                ticks += st["cpu"]
+        out[name] = ticks / TICK
+    return out
+
+
+def cpu_delta(a, b, secs):
+    """{name: percent of one core} between two snapshots."""
+    return {k: 100.0 * (b.get(k, 0) - a.get(k, 0)) / secs for k in b}
+
+
+def pss_kib(pid):
+    try:
+        for line in Path("/proc/%d/smaps_rollup" % pid).read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children(pid):
+    return [p for p, st in all_procs().items() if st["ppid"] == pid]
+
+
+def threads(pid):
+    try:
+        return len(os.listdir("/proc/%d/task" % pid))
+    except OSError:
+        return 0
+
+
+def thread_headroom():
+    """Threads that may still be created before kernel.pid_max."""
+    pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    used = sum(threads(p) for p in all_procs())
+    return pid_max - used
+
+
+# -- load generator -------------------------------------------------------------
+
+def parse_kv(line):
+    return {k: _num(v) for k, v in re.findall(r"(\w+)=(\S+)", line)}
+
+
+def _num(v):
+    try:
+        return float(v) if "." in v else int(v)
+    except ValueError:
+        return v
+
+
+def loadgen(mode, url, *, cookie=None, origin=None, n=1, senders=1, rate=100,
+            duration=5, ready=None, room=0, expect_acks=False, k=100, timeout=120):
+    """Runs the load generator to completion; returns the RESULT dict."""
+    cmd = [str(LOADGEN), mode, "-u", url, "-n", str(n), "-s", str(senders),
+           "-r", str(rate), "-d", str(duration), "-k", str(k), "-R", str(room),
+           "-T", str(timeout)]
+    if cookie:
+        cmd += ["-c", cookie]
+    if origin:
+        cmd += ["-o", origin]
+    if ready:
+        cmd += ["--ready", ready]
+    if expect_acks:
+        cmd.append("--expect-acks")
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + duration + 60)
+    if p.stderr.strip():
+        say("loadgen: " + p.stderr.strip().replace("\n", "\n  ")[:1500])
+    for line in p.stdout.splitlines():
+        if line.startswith("RESULT"):
+            return parse_kv(line)
+    raise RuntimeError("loadgen gave no RESULT: %s %s" % (shlex.join(cmd), p.stdout + p.stderr))
+
+
+# -- output ------------------------------------------------------------------------
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and abs(v) >= 1):
+        return "%d" % v
+    if abs(v) >= 1000:
+        return "%.0f" % v
+    if abs(v) >= 10:
+        return "%.1f" % v
+    return "%.3g" % v
+
+
+def table(title, header, rows):
+    """Prints a plain-text table (rows: lists of values)."""
+    cells = [[str(h) for h in header]] + [[fmt(v) for v in r] for r in rows]
+    w = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print("\n== %s" % title)
+    for j, r in enumerate(cells):
+        print("  ".join(c.rjust(w[i]) if i else c.ljust(w[i]) for i, c in enumerate(r)))
+        if j == 0:
+            print("  ".join("-" * x for x in w))
+    sys.stdout.flush()
+
+
+def ratio(a, b):
+    if a is None or b in (None, 0):
+        return None
+    return a / b
+
+
+def print_settings(extra=""):
+    print("settings raised for the benchmark: %s%s" % (
+        " ".join("%s=%s" % kv for kv in RAISED.items() if kv[0] != "PIPECHAT_LOG_LEVEL"), extra))
+    print("machine: %d cores, load average %s (figures from a shared, busy machine are noisy)" % (
+        os.cpu_count(), " ".join(Path("/proc/loadavg").read_text().split()[:3])))
+
+
+def budget_deadline(seconds):
+    return time.monotonic() + seconds
