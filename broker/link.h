@@ -1,0 +1,95 @@
+/*
+ * link.h: the broker's NNG sockets and everything about pipes.
+ *
+ * Workers dial ipc://DIR/workers, a PAIR1 socket in polyamorous mode: every
+ * received message names the pipe (worker) it came from, and every message
+ * the broker sends is addressed to one pipe (nng_msg_set_pipe). The API dials
+ * ipc://DIR/api, a PUSH to the broker's PULL, for notifications. DIR is made
+ * 0700 when missing, both listeners are 0600, and a pipe whose peer uid is not
+ * the broker's own is closed before it is added (NNG_PIPE_EV_ADD_PRE).
+ *
+ * NNG 1.5.2's polyamorous PAIR1 (pair1_poly.c) gives each pipe a send queue
+ * of two messages, whatever NNG_OPT_SENDBUF says (that sizes the socket's
+ * shared queue in front of them), and drops a message when that queue is
+ * full. Measured here: 500 messages sent back to back to one pipe whose
+ * reader is fast arrive 133 times; paced at one per 10 µs, all arrive. So
+ * the broker never hands NNG more than it can take: each pipe has an outbox
+ * here, flushed at most LINK_BURST messages per pipe per LINK_GAP_US, and a
+ * worker that announced PC_WIRE_F_BATCH in its AUTH gets many frames packed
+ * into one PC_WIRE_BATCH message. Nothing blocks on a slow worker: an outbox
+ * over its byte limit closes that pipe (the worker redials and re-syncs).
+ *
+ * Single-threaded except the pipe callbacks, which only queue events that
+ * link_events hands to the main thread.
+ */
+#ifndef PIPECHAT_BROKER_LINK_H
+#define PIPECHAT_BROKER_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+
+#include "err.h"
+#include "frame.h"
+#include "wire.h"
+
+#define LINK_BURST       1           /* NNG messages per pipe per gap */
+#define LINK_GAP_US      1000        /* between bursts to one pipe */
+#define LINK_BATCH_BYTES (64 * 1024) /* most bytes packed in one BATCH */
+
+/* Called from link_events (main thread) for each pipe that went away. */
+typedef void (*link_removed_fn)(uint32_t pipe);
+
+/*
+ * Creates dir (0700) when missing and listens on ipc://dir/workers and
+ * ipc://dir/api. queue_max bounds each pipe's outbox in bytes. PC_OK or
+ * PC_ERR_SYSTEM (logged).
+ */
+enum pc_err link_open(const char *dir, size_t queue_max,
+                      link_removed_fn on_removed);
+/* Closes both sockets and frees every outbox. */
+void link_close(void);
+
+/* Pollable descriptors (never read them): workers' and API's messages, and
+ * pipe events. */
+int link_workers_fd(void);
+int link_api_fd(void);
+int link_events_fd(void);
+
+/*
+ * Receives one worker message without blocking: PC_OK with *msg (the caller
+ * frees it) and *pipe, or PC_ERR_NOT_FOUND when none waits. Pipe events
+ * queued before the message are handled first, so a message from a pipe
+ * that has gone is never mistaken for a live one: check link_alive.
+ */
+enum pc_err link_recv_worker(nng_msg **msg, uint32_t *pipe);
+/* The same for the API socket (no pipe). */
+enum pc_err link_recv_api(nng_msg **msg);
+/* Handles queued pipe events: new pipes become alive, gone ones are
+ * forgotten and reported to on_removed. */
+void link_events(void);
+/* Non-zero when pipe is connected (as far as the main thread knows). */
+int link_alive(uint32_t pipe);
+
+/*
+ * Queues a message for pipe: header h and payload f (may be NULL; the outbox
+ * takes its own reference). Dropped silently when the pipe is not alive; a
+ * pipe whose outbox passes queue_max is closed.
+ */
+void link_send(uint32_t pipe, const struct pc_wire_hdr *h, struct frame *f);
+/* The worker on pipe understands PC_WIRE_BATCH. */
+void link_set_batch(uint32_t pipe, int on);
+/* Closes a pipe (its removal is reported through link_events later). */
+void link_close_pipe(uint32_t pipe);
+/*
+ * Hands queued messages to NNG, pacing each pipe. Returns the microseconds
+ * until the next flush is due, or -1 when every outbox is empty.
+ */
+int64_t link_flush(int64_t now_us);
+/* Counters for the log: frames queued, NNG messages sent, pipes closed for
+ * overflow, messages NNG dropped at a full pipe queue (repaired by workers). */
+void link_stats(uint64_t *frames, uint64_t *msgs, uint64_t *overflows,
+                uint64_t *drops);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * settings.c: the broker's settings table (settings.h). Data only: the
+ * loader, bounds checks and error reporting are common/conf.c's.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "settings.h"
+
+static const struct pc_conf_row settings_rows[] = {
+        {"database", "PIPECHAT_DB", PC_CONF_STR, 1, 4096, NULL, 1,
+         offsetof(struct settings, db), "libpq conninfo string"},
+        {"secret file", "PIPECHAT_SECRET_FILE", PC_CONF_STR, 1, 4096, NULL, 1,
+         offsetof(struct settings, secret_file),
+         "the JWT secret (created 0600 on first start)"},
+        {"broker dir", "PIPECHAT_BROKER_DIR", PC_CONF_STR, 1, 80, NULL, 1,
+         offsetof(struct settings, broker_dir),
+         "directory (0700) of the broker's ipc:// sockets"},
+        PC_CONF_LIMIT_ROWS(struct settings, limits),
+        {"batch max", "PIPECHAT_BATCH_MAX", PC_CONF_INT, 1, 100000, "1000", 0,
+         offsetof(struct settings, batch_max),
+         "most sends committed in one transaction"},
+        {"pipe queue max", "PIPECHAT_PIPE_QUEUE_MAX", PC_CONF_INT, 65536,
+         1073741824, "8388608", 0, offsetof(struct settings, pipe_queue_max),
+         "bytes queued for one worker before it is disconnected"},
+        PC_CONF_ROW_LOG_LEVEL(struct settings, log_level),
+};
+
+#define SETTINGS_NROWS (sizeof(settings_rows) / sizeof(settings_rows[0]))
+
+enum pc_err
+settings_load(struct settings *out, char *errbuf, size_t errlen)
+{
+	struct settings s;
+	enum pc_err rc;
+
+	memset(&s, 0, sizeof(s));
+	rc = pc_conf_load(settings_rows, SETTINGS_NROWS, &s, errbuf, errlen);
+	if (rc != PC_OK)
+		return rc;
+	*out = s;
+	return PC_OK;
+}
+
+void
+settings_print(const struct settings *s)
+{
+	pc_conf_print(settings_rows, SETTINGS_NROWS, s);
+}
+
+void
+settings_free(struct settings *s)
+{
+	if (s == NULL)
+		return;
+	pc_conf_free(settings_rows, SETTINGS_NROWS, s);
+	memset(s, 0, sizeof(*s));
+}
