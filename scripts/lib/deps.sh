@@ -8,9 +8,17 @@ libseccomp-dev libcmocka-dev websocketd lighttpd nginx curl
 python3-pytest python3-websockets python3-requests python3-selenium chromium chromium-driver
 nodejs"
 
+# Only for scripts/test's stage `containers` (tests/container): rootful podman
+# and podman-compose, runc (crun cannot start containers on a hybrid cgroup
+# hierarchy), debootstrap (the base image, without a registry). scripts/run
+# never installs these.
+PIPECHAT_CONTAINER_PACKAGES="podman podman-compose runc debootstrap uidmap slirp4netns
+fuse-overlayfs containernetworking-plugins netavark aardvark-dns catatonit"
+
+# deps_missing [LIST]: the packages of LIST (default PIPECHAT_PACKAGES) not installed.
 deps_missing() {
 	local p missing=""
-	for p in $PIPECHAT_PACKAGES; do
+	for p in ${1:-$PIPECHAT_PACKAGES}; do
 		# No pipe into grep -q: under pipefail its early exit could fail the test.
 		case $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) in
 		*"ok installed") ;;
@@ -20,9 +28,10 @@ deps_missing() {
 	echo "$missing"
 }
 
+# deps_install [LIST]: installs the packages of LIST (default PIPECHAT_PACKAGES) that are missing.
 deps_install() {
 	local missing
-	missing=$(deps_missing)
+	missing=$(deps_missing "${1:-}")
 	[ -z "$missing" ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then
 		if command -v sudo >/dev/null; then
