@@ -105,8 +105,10 @@ pc_settings_init() {
 	[[ $PIPECHAT_PORT =~ ^[0-9]+$ ]] && [ "$PIPECHAT_PORT" -ge 1 ] && [ "$PIPECHAT_PORT" -le 65535 ] ||
 		pc_die "PIPECHAT_PORT=$PIPECHAT_PORT: want a TCP port number (1-65535)"
 	export PIPECHAT_WEB=${PIPECHAT_WEB:-lighttpd}
-	[ "$PIPECHAT_WEB" = lighttpd ] ||
-		pc_die "PIPECHAT_WEB=$PIPECHAT_WEB: only lighttpd is supported for now (nginx support comes later)"
+	case $PIPECHAT_WEB in
+	lighttpd | nginx) ;;
+	*) pc_die "PIPECHAT_WEB=$PIPECHAT_WEB: want lighttpd or nginx" ;;
+	esac
 	export PIPECHAT_BIND=${PIPECHAT_BIND:-127.0.0.1}
 	export PIPECHAT_ORIGINS=${PIPECHAT_ORIGINS:-http://127.0.0.1:$PIPECHAT_PORT,http://localhost:$PIPECHAT_PORT}
 	export PIPECHAT_BUILD

@@ -7,7 +7,10 @@
 # to /var/tmp/pipechat-<hash of $PIPECHAT_VAR> (symlink $PIPECHAT_VAR/runtime)
 # and the binaries, www/ and the web server configuration are copied there at
 # each start. Unix socket paths are limited to 107 bytes, so a long socket folder
-# moves to /tmp/pipechat-<hash>. Everything chosen is written to
+# moves to /tmp/pipechat-<hash>. With PIPECHAT_WEB=nginx the nginx configuration
+# is rendered from deploy/nginx/ into <private folder>/etc/nginx at each start
+# (nginx reads no environment), and nginx keeps its pid and temporary files in
+# <private folder>/nginx (its -p prefix). Everything chosen is written to
 # $PIPECHAT_VAR/run/paths.env, which scripts/stop, scripts/svc and
 # scripts/migrate read back.
 
@@ -136,11 +139,20 @@ pc_paths_compute() {
 		PC_WWW_COPY=1
 		PC_WWW=$PC_DATA/www
 	fi
-	PC_WEB_CONF_DIR=$PC_CHECKOUT/deploy/lighttpd
-	PC_WEB_CONF_COPY=0
-	if ! pc_user_can_read_tree "$PC_WEB_CONF_DIR"; then
+	PC_WEB=${PIPECHAT_WEB:-lighttpd}
+	PC_NGINX_PREFIX=""
+	if [ "$PC_WEB" = nginx ]; then
+		# Always a rendered copy: see pc_nginx_render.
+		PC_WEB_CONF_DIR=$PC_DATA/etc/nginx
 		PC_WEB_CONF_COPY=1
-		PC_WEB_CONF_DIR=$PC_DATA/etc/lighttpd
+		PC_NGINX_PREFIX=$PC_DATA/nginx
+	else
+		PC_WEB_CONF_DIR=$PC_CHECKOUT/deploy/lighttpd
+		PC_WEB_CONF_COPY=0
+		if ! pc_user_can_read_tree "$PC_WEB_CONF_DIR"; then
+			PC_WEB_CONF_COPY=1
+			PC_WEB_CONF_DIR=$PC_DATA/etc/lighttpd
+		fi
 	fi
 	PC_SANITIZE=0
 	pc_build_is_sanitized "$PIPECHAT_BUILD" && PC_SANITIZE=1
@@ -167,6 +179,7 @@ pc_paths_prepare() {
 	pc_private_dir "$PC_SOCK" 0700
 	pc_private_dir "$PIPECHAT_BROKER_DIR" 0700
 	pc_private_dir "$PC_ULOG" 0755
+	[ -z "$PC_NGINX_PREFIX" ] || pc_private_dir "$PC_NGINX_PREFIX" 0700
 }
 
 # pc_copy_tree SRC DST: DST becomes a world-readable copy of SRC (replaced whole).
@@ -195,11 +208,56 @@ pc_runtime_copy() {
 			;;
 		web)
 			[ "$PC_WWW_COPY" = 1 ] && pc_copy_tree "$PC_CHECKOUT/www" "$PC_WWW"
-			[ "$PC_WEB_CONF_COPY" = 1 ] && pc_copy_tree "$PC_CHECKOUT/deploy/lighttpd" "$PC_WEB_CONF_DIR"
+			if [ "${PC_WEB:-lighttpd}" = nginx ]; then
+				pc_nginx_render
+			elif [ "$PC_WEB_CONF_COPY" = 1 ]; then
+				pc_copy_tree "$PC_CHECKOUT/deploy/lighttpd" "$PC_WEB_CONF_DIR"
+			fi
 			;;
 		esac
 	done
 	return 0
+}
+
+# pc_nginx_listen: nginx's `listen` value for PC_BIND and PC_WEB_PORT.
+pc_nginx_listen() {
+	case $PC_BIND in
+	'') echo "$PC_WEB_PORT" ;;
+	\[*) echo "$PC_BIND:$PC_WEB_PORT" ;;
+	*:*) echo "[$PC_BIND]:$PC_WEB_PORT" ;;
+	*) echo "$PC_BIND:$PC_WEB_PORT" ;;
+	esac
+}
+
+# pc_nginx_render: writes deploy/nginx/pipechat.conf with every @NAME@ replaced
+# (see the top of that file) and pipechat-locations.conf into PC_WEB_CONF_DIR,
+# world-readable, replacing the folder whole. A value that nginx would read as
+# syntax (quotes, ;, {}, $, #, backslash) is refused, not escaped.
+pc_nginx_render() {
+	local src=$PC_CHECKOUT/deploy/nginx dst=$PC_WEB_CONF_DIR row k v
+	local -a rows=("PIPECHAT_LISTEN=$(pc_nginx_listen)" "PIPECHAT_WWW=$PC_WWW"
+		"PIPECHAT_API_SOCKET=$PC_API_SOCK" "PIPECHAT_WS_PORT=$PC_WS_PORT")
+	local -a sedargs=()
+	local ok='^[][A-Za-z0-9_./:@%+,=~ -]+$'
+	for row in "${rows[@]}"; do
+		k=${row%%=*}
+		v=${row#*=}
+		[[ $v =~ $ok ]] ||
+			pc_die "$k=$v: nginx cannot take this value (use letters, digits, spaces and _./:@%+,=~- only)"
+		# sed: escape the replacement's special characters (\ & |).
+		v=$(printf '%s' "$v" | sed 's/[\\&|]/\\&/g')
+		sedargs+=(-e "s|@$k@|$v|g")
+	done
+	rm -rf -- "$dst.new"
+	mkdir -p -- "$dst.new"
+	sed "${sedargs[@]}" -- "$src/pipechat.conf" >"$dst.new/pipechat.conf"
+	cp -- "$src/pipechat-locations.conf" "$dst.new/"
+	if grep -n '@PIPECHAT_[A-Z_]*@' -- "$dst.new/pipechat.conf" >&2; then
+		pc_die "$src/pipechat.conf: a placeholder above has no value"
+	fi
+	chmod -R u=rwX,go=rX -- "$dst.new"
+	rm -rf -- "$dst"
+	mv -- "$dst.new" "$dst"
 }
 
 # pc_paths_write: records the chosen paths (and the service settings, kept
@@ -211,8 +269,8 @@ pc_paths_write() {
 		echo "# Shell syntax (bash: source; Python: shlex.split on each line)."
 		for k in PC_VAR PC_RUN PC_LOG PC_HASH PC_DATA PC_ULOG PC_SOCK PC_DB_DIR PC_PG_PORT \
 			PC_API_SOCK PC_WS_PORT PC_WEB_PORT PC_BIND PC_SVC_USER PC_SVC_GROUP PC_IS_ROOT \
-			PC_BIN_COPY PC_BIN_DIR PC_WWW PC_WWW_COPY PC_WEB_CONF_DIR PC_WEB_CONF_COPY \
-			PC_SANITIZE PIPECHAT_BUILD PIPECHAT_DB PIPECHAT_SECRET_FILE PIPECHAT_BROKER_DIR; do
+			PC_BIN_COPY PC_BIN_DIR PC_WWW PC_WWW_COPY PC_WEB PC_WEB_CONF_DIR PC_WEB_CONF_COPY \
+			PC_NGINX_PREFIX PC_SANITIZE PIPECHAT_BUILD PIPECHAT_DB PIPECHAT_SECRET_FILE PIPECHAT_BROKER_DIR; do
 			pc_kv "$k" "${!k}"
 		done
 	} >"$PC_RUN/paths.env.new"
