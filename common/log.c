@@ -46,6 +46,10 @@ pc_log_open(const char *program, int use_syslog, enum pc_log_level max_level)
 		openlog(log_program, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+/* The format attribute lets clang check callers (-Wformat-nonliteral). */
+static void log_vline(enum pc_log_level lvl, const char *func, const char *fmt,
+                      va_list ap) __attribute__((format(printf, 3, 0)));
+
 static void
 log_vline(enum pc_log_level lvl, const char *func, const char *fmt, va_list ap)
 {

@@ -83,9 +83,12 @@ pc_token_sign(const struct pc_secret *key, const struct pc_principal *p,
 
 	if (!token_key_ok(key) || p == NULL || out == NULL)
 		goto out;
+	/* exp and iat beyond 2^53 would be signed but never verify (the
+	 * claims are read back as JSON doubles): refuse them here. */
 	if (p->user_id < 1 || p->user_id > PC_JSON_INT_MAX ||
 	    !pc_valid_username(p->username) || !token_valid_sid(p->sid) ||
-	    p->iat < 0 || p->exp <= p->iat || p->exp > LONG_MAX)
+	    p->iat < 0 || p->exp <= p->iat || p->exp > PC_JSON_INT_MAX ||
+	    p->exp > LONG_MAX)
 		goto out;
 	snprintf(sub, sizeof(sub), "%lld", (long long)p->user_id);
 	e = PC_ERR_NOMEM;

@@ -22,6 +22,7 @@
 #include <jwt.h>
 #include <sodium.h>
 
+#include "json.h"
 #include "token.h"
 
 #define NOW 1795683184
@@ -158,6 +159,34 @@ test_sign_refuses_bad_principal(void **state)
 	in.exp = in.iat;
 	assert_int_equal(pc_token_sign(&key, &in, &tok), PC_ERR_INVALID);
 	assert_null(tok);
+}
+
+/* Found by tests/fuzz/fuzz_token: an exp beyond 2^53 was signed, and then
+ * refused by pc_token_verify (claims are read as JSON doubles). Sign and
+ * verify must agree: such a principal is refused when signing. */
+static void
+test_sign_refuses_exp_beyond_2_53(void **state)
+{
+	struct pc_principal in, out;
+	char *tok = NULL;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.user_id = 67108869;
+	strcpy(in.username, "bob");
+	strcpy(in.sid, "s");
+	in.iat = 100;
+	in.exp = INT64_C(34339947158700232);
+	assert_int_equal(pc_token_sign(&key, &in, &tok), PC_ERR_INVALID);
+	assert_null(tok);
+	in.exp = PC_JSON_INT_MAX + 1;
+	assert_int_equal(pc_token_sign(&key, &in, &tok), PC_ERR_INVALID);
+	/* 2^53 - 1 itself is signed and verifies. */
+	in.exp = PC_JSON_INT_MAX;
+	assert_int_equal(pc_token_sign(&key, &in, &tok), PC_OK);
+	assert_int_equal(pc_token_verify(&key, tok, NOW, &out), PC_OK);
+	assert_int_equal(out.exp, PC_JSON_INT_MAX);
+	free(tok);
 }
 
 static void
@@ -601,6 +630,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_round_trip),
 	        cmocka_unit_test(test_sign_refuses_bad_principal),
+	        cmocka_unit_test(test_sign_refuses_exp_beyond_2_53),
 	        cmocka_unit_test(test_alg_none),
 	        cmocka_unit_test(test_other_hmac_algs),
 	        cmocka_unit_test(test_tampered),
