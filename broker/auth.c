@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "online.h"
 #include "idmap.h"
 #include "log.h"
 
@@ -44,6 +45,7 @@ auth_user_remove(int64_t user, uint32_t pipe)
 		if (u->pipes[i] == pipe) {
 			u->pipes[i] = u->pipes[--u->n];
 			au.nauth--;
+			online_touch(user);
 			break;
 		}
 	}
@@ -153,6 +155,7 @@ auth_accept(uint32_t pipe, const char *username, int64_t max_sockets)
 	}
 	u->pipes[u->n++] = pipe;
 	au.nauth++;
+	online_touch(u->id);
 	snprintf(p->who.username, sizeof(p->who.username), "%s", username);
 	p->state = AUTH_OK;
 	return PC_OK;
@@ -213,4 +216,23 @@ size_t
 auth_count(void)
 {
 	return au.nauth;
+}
+
+size_t
+auth_user_count(void)
+{
+	return au.users.len;
+}
+
+int
+auth_next_user(size_t *pos, int64_t *user, int64_t *npipes)
+{
+	int64_t key;
+	void *val;
+
+	if (!idmap_next(&au.users, pos, &key, &val))
+		return 0;
+	*user = key;
+	*npipes = (int64_t)((struct auth_user *)val)->n;
+	return 1;
 }

@@ -62,5 +62,11 @@ size_t auth_user_pipes(int64_t user, const uint32_t **pipes);
 size_t auth_session_pipes(const char *sid, uint32_t *out, size_t max);
 /* How many pipes are authenticated. */
 size_t auth_count(void);
+/* How many users have an authenticated pipe. */
+size_t auth_user_count(void);
+/* Iterates those users: start with *pos = 0; each call returns non-zero and
+ * writes the next user and their number of pipes, or 0 at the end. No
+ * change to the records while iterating. */
+int auth_next_user(size_t *pos, int64_t *user, int64_t *npipes);
 
 #endif

@@ -16,10 +16,12 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "call.h"
 #include "clock.h"
 #include "deliver.h"
 #include "link.h"
 #include "log.h"
+#include "online.h"
 #include "presence.h"
 #include "reply.h"
 #include "wire.h"
@@ -87,6 +89,7 @@ deliver_pipe_gone(uint32_t pipe)
 		deliver_leave(pipe, all[i]);
 	if (all != rooms)
 		free(all);
+	call_pipe_gone(pipe);
 	fanout_pipe_drop(pipe, NULL, 0); /* joins in flight */
 	if (a != NULL)
 		pc_log_debug("pipe %" PRIu32 " of user %" PRId64 " gone", pipe,
@@ -455,33 +458,12 @@ on_read(struct store_job *j)
 	frame_unref(f);
 }
 
-/* ---- calls ---- */
+/* ---- calls (call.c) ---- */
 
 static void
 on_call(struct store_job *j)
 {
-	struct frame_user from = {j->user, j->username};
-	const uint32_t *to;
-	struct frame *f;
-	size_t n, i;
-
-	if (j->err == PC_OK) {
-		n = auth_user_pipes(j->arg, &to);
-		if (n == 0)
-			j->err = PC_ERR_NOT_REACHABLE;
-		else if ((f = frame_call(j->room, j->client_id, &from, j->text,
-		                         j->text_len)) == NULL)
-			j->err = PC_ERR_NOMEM;
-		else {
-			for (i = 0; i < n; i++)
-				reply(to[i], PC_WIRE_EVENT, 0, j->room, 0, 0, 0,
-				      f);
-			frame_unref(f);
-		}
-	}
-	if (j->err != PC_OK && link_alive(j->pipe))
-		reply_error(j->pipe, j->req_id, j->room, j->err, j->client_id,
-		            NULL, -1);
+	call_deliver(j);
 }
 
 /* ---- revocation and notifications ---- */
@@ -668,12 +650,19 @@ on_room(struct store_job *j)
 	notice_room_changed(j);
 }
 
+static void
+on_online(struct store_job *j)
+{
+	online_done(j);
+}
+
 static void (*const handlers[STORE__MAX])(struct store_job *) = {
         [STORE_AUTH] = on_auth,       [STORE_JOIN] = on_join,
         [STORE_SEND] = on_send,       [STORE_READ] = on_read,
         [STORE_FETCH] = on_fetch,     [STORE_SESSIONS] = on_sessions,
         [STORE_BARRIER] = on_barrier, [STORE_CALL] = on_call,
         [STORE_ROOM] = on_room,       [STORE_LASTSEQ] = on_lastseq,
+        [STORE_ONLINE] = on_online,
 };
 
 int

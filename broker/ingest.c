@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "auth.h"
+#include "call.h"
 #include "clock.h"
 #include "deliver.h"
 #include "fanout.h"
@@ -27,6 +28,7 @@
 #include "limits.h"
 #include "link.h"
 #include "log.h"
+#include "online.h"
 #include "reply.h"
 #include "store.h"
 #include "valid.h"
@@ -300,18 +302,22 @@ on_read(struct req *r)
 	ingest_submit(r, j, "read");
 }
 
+/*
+ * A call frame: data must be an object whose "type" is a signal of call.h;
+ * to the caller's own user it goes to their other sockets at once, else the
+ * store checks membership and blocks and call.c relays it.
+ */
 static void
 on_call(struct req *r)
 {
 	cJSON *root, *data;
-	const char *cid = NULL;
+	const char *cid = NULL, *type = NULL;
 	int64_t to = 0;
 	struct store_job *j = NULL;
 	struct frame_user u;
 	struct frame *f;
-	const uint32_t *mine;
 	char *text = NULL;
-	size_t n, i, sent = 0;
+	int sig;
 
 	if ((root = req_object(r, "call")) == NULL)
 		return;
@@ -320,12 +326,18 @@ on_call(struct req *r)
 		req_error(r, PC_ERR_INVALID, "call", "call_id");
 		goto out;
 	}
+	if (r->h->room <= 0) {
+		req_error(r, PC_ERR_INVALID, cid, "room");
+		goto out;
+	}
 	if (pc_json_get_int(root, "to", 1, INT64_MAX, &to) != PC_OK) {
 		req_error(r, PC_ERR_INVALID, cid, "to");
 		goto out;
 	}
 	data = cJSON_GetObjectItemCaseSensitive(root, "data");
-	if (data != NULL && !cJSON_IsObject(data) && !cJSON_IsNull(data)) {
+	if (!cJSON_IsObject(data) ||
+	    pc_json_get_str(data, "type", &type) != PC_OK ||
+	    (sig = call_sig_parse(type)) < 0) {
 		req_error(r, PC_ERR_INVALID, cid, "data");
 		goto out;
 	}
@@ -335,9 +347,8 @@ on_call(struct req *r)
 	}
 	if (ingest_limit(r, LIMITS_CALL, cid) != 0)
 		goto out;
-	if (data != NULL && !cJSON_IsNull(data) &&
-	    ((text = pc_json_print(data)) == NULL ||
-	     strlen(text) > INGEST_CALL_DATA_MAX)) {
+	if ((text = pc_json_print(data)) == NULL ||
+	    strlen(text) > INGEST_CALL_DATA_MAX) {
 		req_error(r, text == NULL ? PC_ERR_NOMEM : PC_ERR_TOO_LARGE,
 		          cid, "data");
 		goto out;
@@ -346,26 +357,20 @@ on_call(struct req *r)
 		/* to the caller's own other sockets (stop ringing elsewhere) */
 		u.id = r->a->who.user_id;
 		u.username = r->a->who.username;
-		f = frame_call(r->h->room, cid, &u, text,
-		               text != NULL ? strlen(text) : 0);
-		n = auth_user_pipes(u.id, &mine);
-		for (i = 0; f != NULL && i < n; i++) {
-			if (mine[i] == r->pipe)
-				continue;
-			reply(mine[i], PC_WIRE_EVENT, 0, r->h->room, 0, 0, 0,
-			      f);
-			sent++;
-		}
-		frame_unref(f);
-		if (sent == 0)
+		f = frame_call(r->h->room, cid, &u, text, strlen(text));
+		if (f == NULL)
+			req_error(r, PC_ERR_NOMEM, cid, NULL);
+		else if (call_to_self(r->pipe, u.id, r->h->room, f) == 0)
 			req_error(r, PC_ERR_NOT_REACHABLE, cid, NULL);
+		frame_unref(f);
 		goto out;
 	}
 	if ((j = ingest_job(r, STORE_CALL)) != NULL) {
 		j->arg = to;
+		j->aux = sig;
 		snprintf(j->client_id, sizeof(j->client_id), "%s", cid);
 		j->text = text;
-		j->text_len = text != NULL ? strlen(text) : 0;
+		j->text_len = strlen(text);
 		text = NULL;
 	}
 	ingest_submit(r, j, cid);
@@ -626,4 +631,6 @@ ingest_tick(int64_t now_ms)
 	for (i = 0; i < n; i++)
 		fanout_room_drop(drop[i]);
 	limits_gc(&in.limits, now_ms);
+	call_tick(now_ms);
+	online_flush();
 }

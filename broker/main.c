@@ -28,12 +28,14 @@
 #include <nng/nng.h>
 
 #include "auth.h"
+#include "call.h"
 #include "clock.h"
 #include "deliver.h"
 #include "fanout.h"
 #include "ingest.h"
 #include "link.h"
 #include "log.h"
+#include "online.h"
 #include "presence.h"
 #include "settings.h"
 #include "store.h"
@@ -242,6 +244,8 @@ main(int argc, char **argv)
 	fanout_init(link_send);
 	deliver_init(&s);
 	ingest_init(&s);
+	call_init(s.call_ring_s * 1000);
+	online_init();
 	if (main_store(&s, sfd) != 0)
 		goto out;
 	store_up = 1;
@@ -259,6 +263,8 @@ out:
 	if (store_up)
 		store_stop();
 	ingest_fini();
+	call_fini();
+	online_fini();
 	fanout_fini();
 	presence_fini();
 	auth_fini();

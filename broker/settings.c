@@ -23,6 +23,9 @@ static const struct pc_conf_row settings_rows[] = {
         {"pipe queue max", "PIPECHAT_PIPE_QUEUE_MAX", PC_CONF_INT, 65536,
          1073741824, "8388608", 0, offsetof(struct settings, pipe_queue_max),
          "bytes queued for one worker before it is disconnected"},
+        {"call ring seconds", "PIPECHAT_CALL_RING_SECONDS", PC_CONF_INT, 5,
+         600, "30", 0, offsetof(struct settings, call_ring_s),
+         "an unanswered call ends as missed after this"},
         PC_CONF_ROW_LOG_LEVEL(struct settings, log_level),
 };
 

@@ -24,6 +24,8 @@ struct settings {
 	int64_t batch_max;       /* PIPECHAT_BATCH_MAX: sends per transaction */
 	int64_t pipe_queue_max;  /* PIPECHAT_PIPE_QUEUE_MAX: bytes queued per
 	                            worker */
+	int64_t call_ring_s;     /* PIPECHAT_CALL_RING_SECONDS: a call not
+	                            answered by then is missed */
 	enum pc_log_level log_level; /* PIPECHAT_LOG_LEVEL */
 };
 

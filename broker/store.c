@@ -133,10 +133,11 @@ static const struct {
                 {"insert",
                  "INSERT INTO messages (room_id, seq, user_id, kind, body, "
                  "client_id,"
-                 " created_at) SELECT r, s, u, 'text', b, c, $6::timestamptz "
+                 " created_at) SELECT r, s, u, k, b, c, $6::timestamptz "
                  "FROM"
                  " unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],"
-                 " $5::text[]) AS t(r, s, u, b, c) RETURNING id, room_id, seq"},
+                 " $5::text[], $7::text[]) AS t(r, s, u, b, c, k)"
+                 " RETURNING id, room_id, seq"},
         [S_SET_LASTSEQ] =
                 {"set_lastseq",
                  "UPDATE rooms SET last_seq = v.s FROM unnest($1::bigint[],"
@@ -167,6 +168,7 @@ static const char *const store_op_names[STORE__MAX] = {
         [STORE_FETCH] = "fetch",     [STORE_SESSIONS] = "sessions",
         [STORE_BARRIER] = "barrier", [STORE_CALL] = "call",
         [STORE_ROOM] = "room",       [STORE_LASTSEQ] = "lastseq",
+        [STORE_ONLINE] = "online",
 };
 
 static struct {
@@ -222,6 +224,8 @@ store_job_free(struct store_job *j)
 	free(j->rows);
 	free(j->row_seq);
 	free(j->sids);
+	free(j->ids);
+	free(j->counts);
 	free(j);
 }
 
@@ -706,7 +710,87 @@ job_room(struct store_job *j)
 	PQclear(r);
 }
 
+/* ---- user_online (online.h) ---- */
+
+/*
+ * One transaction: (a full rewrite: delete every row, then) upsert the users
+ * with sockets and delete those with none. Not prepared at connect, so a
+ * database without migration 0003 still serves messages (this job then
+ * fails and is retried later). Users deleted meanwhile are skipped.
+ */
+static void
+job_online(struct store_job *j)
+{
+	static const char *const set_sql =
+	        "INSERT INTO user_online (user_id, sockets) SELECT k.u, k.n"
+	        " FROM unnest($1::bigint[], $2::int[]) AS k(u, n)"
+	        " JOIN users ON users.id = k.u WHERE k.n > 0"
+	        " ON CONFLICT (user_id) DO UPDATE SET sockets = "
+	        "EXCLUDED.sockets";
+	static const char *const drop_sql =
+	        "DELETE FROM user_online o USING unnest($1::bigint[],"
+	        " $2::int[]) AS k(u, n) WHERE o.user_id = k.u AND k.n = 0";
+	struct pc_buf au, an;
+	const char *v[2];
+	PGresult *r;
+	size_t i;
+	enum pc_err e;
+	int ok = 0, begun = 0;
+
+	arr_start(&au);
+	arr_start(&an);
+	e = arr_open(&au);
+	if (e == PC_OK)
+		e = arr_open(&an);
+	for (i = 0; e == PC_OK && i < j->nids; i++) {
+		e = arr_i64(&au, j->ids[i]);
+		if (e == PC_OK)
+			e = arr_i64(&an, j->counts[i]);
+	}
+	if (e == PC_OK)
+		e = arr_close(&au);
+	if (e == PC_OK)
+		e = arr_close(&an);
+	if (e != PC_OK)
+		goto out;
+	v[0] = au.data;
+	v[1] = an.data;
+	if (!store_simple("BEGIN"))
+		goto out;
+	begun = 1;
+	if (j->aux && !store_simple("DELETE FROM user_online"))
+		goto out;
+	r = PQexecParams(st.db, set_sql, 2, NULL, v, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (ok) {
+		r = PQexecParams(st.db, drop_sql, 2, NULL, v, NULL, NULL, 0);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+	}
+	if (!ok) {
+		pc_log_warn("user_online: %s", PQerrorMessage(st.db));
+		goto out;
+	}
+	begun = 0;
+	ok = store_simple("COMMIT");
+out:
+	if (begun && store_connected())
+		store_simple("ROLLBACK");
+	if (!ok)
+		j->err = e != PC_OK ? e : PC_ERR_UNAVAILABLE;
+	pc_buf_free(&au, 0);
+	pc_buf_free(&an, 0);
+}
+
 /* ---- the batch: SEND and READ jobs in one transaction ---- */
+
+/* The kind a SEND job stores: "text" unless the job says otherwise. */
+static const char *
+store_kind(const struct store_job *s)
+{
+	return s->kind[0] != '\0' ? s->kind : "text";
+}
 
 struct pair {
 	int64_t room, user;
@@ -942,9 +1026,9 @@ out:
 static enum pc_err
 batch_insert(struct batch *b)
 {
-	struct pc_buf ar, as, au, ab, ac, lr, ls, mr, mu, ms;
+	struct pc_buf ar, as, au, ab, ac, ak, lr, ls, mr, mu, ms;
 	char created[PC_RFC3339_LEN];
-	const char *v[6];
+	const char *v[7];
 	PGresult *r = NULL, *r2 = NULL, *r3 = NULL;
 	struct store_job *s;
 	struct pair *room, *m;
@@ -958,6 +1042,7 @@ batch_insert(struct batch *b)
 	arr_start(&au);
 	arr_start(&ab);
 	arr_start(&ac);
+	arr_start(&ak);
 	arr_start(&lr);
 	arr_start(&ls);
 	arr_start(&mr);
@@ -976,6 +1061,8 @@ batch_insert(struct batch *b)
 		e = arr_open(&ab);
 	if (e == PC_OK)
 		e = arr_open(&ac);
+	if (e == PC_OK)
+		e = arr_open(&ak);
 	for (i = 0; e == PC_OK && i < b->nsends; i++) {
 		s = b->sends[i];
 		if (b->orig[i] != NULL || s->dup)
@@ -1004,6 +1091,8 @@ batch_insert(struct batch *b)
 			e = arr_text(&ab, s->text, s->text_len);
 		if (e == PC_OK)
 			e = arr_text(&ac, s->client_id, strlen(s->client_id));
+		if (e == PC_OK)
+			e = arr_text(&ak, store_kind(s), strlen(store_kind(s)));
 	}
 	if (e == PC_OK)
 		e = arr_close(&ar);
@@ -1015,6 +1104,8 @@ batch_insert(struct batch *b)
 		e = arr_close(&ab);
 	if (e == PC_OK)
 		e = arr_close(&ac);
+	if (e == PC_OK)
+		e = arr_close(&ak);
 	if (e != PC_OK || n == 0)
 		goto out;
 	pc_clock_rfc3339(b->now_ms, created, sizeof(created));
@@ -1024,7 +1115,8 @@ batch_insert(struct batch *b)
 	v[3] = ab.data;
 	v[4] = ac.data;
 	v[5] = created;
-	if ((r = store_exec(S_INSERT, 6, v, PGRES_TUPLES_OK)) == NULL) {
+	v[6] = ak.data;
+	if ((r = store_exec(S_INSERT, 7, v, PGRES_TUPLES_OK)) == NULL) {
 		e = PC_ERR_UNAVAILABLE;
 		goto out;
 	}
@@ -1107,6 +1199,7 @@ out:
 	pc_buf_free(&au, 0);
 	pc_buf_free(&ab, 0);
 	pc_buf_free(&ac, 0);
+	pc_buf_free(&ak, 0);
 	pc_buf_free(&lr, 0);
 	pc_buf_free(&ls, 0);
 	pc_buf_free(&mr, 0);
@@ -1231,7 +1324,7 @@ batch_render(struct batch *b)
 		m.id = s->id;
 		m.room = s->room;
 		m.seq = s->seq;
-		m.kind = "text";
+		m.kind = store_kind(s);
 		m.user.id = s->user;
 		m.user.username = s->username;
 		m.body = s->text;
@@ -1380,6 +1473,7 @@ static const struct {
         [STORE_CALL] = {job_call, 1},
         [STORE_ROOM] = {job_room, 1},
         [STORE_LASTSEQ] = {NULL, 1},
+        [STORE_ONLINE] = {job_online, 1},
 };
 
 /* After a failure, once connected again: report the touched rooms' last_seq. */

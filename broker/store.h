@@ -39,8 +39,8 @@ enum store_op {
 	STORE_AUTH,  /* sid, user: is the session live? -> username */
 	STORE_JOIN,  /* room, user: readable? (joins a public room) -> kind,
 	                name, last_seq */
-	STORE_SEND,  /* room, user, username, text = body, client_id -> ack, msg
-	              */
+	STORE_SEND,  /* room, user, username, text = body, client_id, kind
+	                ("" = text; "system" for a missed call) -> ack, msg */
 	STORE_READ,  /* room, user, seq -> changed, last_seq = the new marker */
 	STORE_FETCH, /* room, seq = from, arg = to -> rows (rendered messages)
 	              */
@@ -51,6 +51,8 @@ enum store_op {
 	STORE_ROOM,     /* room: does it still exist? -> PC_OK or not_found */
 	STORE_LASTSEQ,  /* made by the store thread: room, last_seq after a
 	                   failure */
+	STORE_ONLINE,   /* ids, counts (aux = 1: rewrite the whole table) ->
+	                   user_online written (online.h) */
 	STORE__MAX
 };
 
@@ -78,7 +80,7 @@ struct store_job {
 	int64_t id, created_ms; /* SEND: the message's id, seq (in seq), time */
 	struct frame *ack;      /* SEND: the ack line */
 	struct frame *msg;      /* SEND (not dup): the message line */
-	char kind[8];           /* JOIN */
+	char kind[8];           /* JOIN: the room's; SEND: the message's */
 	char name[PC_ROOM_NAME_BYTES +
 	          1];        /* JOIN: room name, or the other user's */
 	int64_t last_seq;    /* JOIN, LASTSEQ; READ: the new marker */
@@ -88,6 +90,8 @@ struct store_job {
 	size_t nrows;
 	char (*sids)[PC_SID_MAX + 1]; /* SESSIONS */
 	size_t nsids;
+	int64_t *ids, *counts; /* ONLINE: users and their socket counts */
+	size_t nids;
 };
 
 /* A zeroed job of op, or NULL on ENOMEM. */
