@@ -531,7 +531,8 @@ notice_member_left(struct store_job *j)
 	n = auth_user_pipes(j->user, &p);
 	if (n > DELIVER_PIPES_MAX)
 		n = DELIVER_PIPES_MAX;
-	memcpy(pipes, p, n * sizeof(*pipes));
+	if (n > 0) /* p is NULL for a user with no socket */
+		memcpy(pipes, p, n * sizeof(*pipes));
 	f = frame_removed(j->room);
 	for (i = 0; i < n; i++) {
 		deliver_leave(pipes[i], j->room);

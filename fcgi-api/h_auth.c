@@ -11,6 +11,7 @@
 #include "handlers.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "password.h"
 #include "session.h"
@@ -39,21 +40,6 @@ h_auth_user_answer(struct call *c, int status, const PGresult *res)
 out:
 	cJSON_Delete(o);
 	return rc;
-}
-
-/* The throttle key of a login name: ASCII letters lowered, other bytes kept
- * (usernames are ASCII; a name nobody has only needs to be consistent). */
-static void
-h_auth_account_key(const char *name, char *out, size_t out_size)
-{
-	size_t i;
-
-	for (i = 0; name[i] != '\0' && i + 1 < out_size; i++) {
-		out[i] = (name[i] >= 'A' && name[i] <= 'Z')
-		                 ? (char)(name[i] - 'A' + 'a')
-		                 : name[i];
-	}
-	out[i] = '\0';
 }
 
 /*
@@ -118,6 +104,8 @@ h_register(struct call *c)
 		goto out;
 	rc = h_auth_user_answer(c, 201, res);
 	if (rc == PC_OK)
+		metrics_count(METRICS_REGISTRATIONS);
+	if (rc == PC_OK)
 		pc_log_info("registered user %s from %s", username,
 		            c->req->client_addr);
 out:
@@ -171,9 +159,9 @@ h_login(struct call *c)
 	    strlen(db_get_str(res, 0, 1)) < sizeof(username)) {
 		user_id = db_get_i64(res, 0, 0);
 		strcpy(username, db_get_str(res, 0, 1));
-		h_auth_account_key(username, account, sizeof(account));
+		throttle_account_key(username, account, sizeof(account));
 	} else {
-		h_auth_account_key(name, account, sizeof(account));
+		throttle_account_key(name, account, sizeof(account));
 	}
 
 	rc = throttle_login_check(c->db, account, c->req->client_addr, user_id,
@@ -217,6 +205,8 @@ h_login(struct call *c)
 		goto out;
 	}
 	rc = resp_json(c->resp, 200, o);
+	if (rc == PC_OK)
+		metrics_count(METRICS_LOGINS);
 out:
 	if (rc != PC_OK)
 		c->resp->cookie[0] = '\0';

@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "handlers.h"
 #include "json.h"
 #include "notify.h"
 #include "room.h"
+#include "valid.h"
 
 #define H_MESSAGES_PAGE_DEFAULT 50
 #define H_MESSAGES_PAGE_MAX     200
@@ -35,6 +37,11 @@ static const char h_messages_before_sql[] =
         H_MESSAGES_SELECT " AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3";
 static const char h_messages_after_sql[] =
         H_MESSAGES_SELECT " AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3";
+/* One message by seq. */
+static const char h_messages_one_sql[] = H_MESSAGES_SELECT " AND m.seq = $2";
+
+/* Edits: within this long after the message was sent (contract 8). */
+#define H_MESSAGES_EDIT_WINDOW "24 hours"
 
 /* The message object of row i, or NULL on ENOMEM. */
 static cJSON *
@@ -160,7 +167,6 @@ h_messages_read(struct call *c)
 	struct room_view room;
 	PGresult *res = NULL;
 	cJSON *ev = NULL, *u;
-	char *line = NULL;
 	int64_t id, seq, now_seq;
 	enum pc_err rc;
 
@@ -189,18 +195,186 @@ h_messages_read(struct call *c)
 	if (PQntuples(res) != 1)
 		goto out; /* backwards, equal, or left meanwhile: nothing */
 	now_seq = db_get_i64(res, 0, 0);
-	ev = cJSON_CreateObject();
-	if (ev == NULL || cJSON_AddStringToObject(ev, "type", "read") == NULL ||
-	    !pc_json_add_int(ev, "room", id) ||
+	/* The marker moved; a lost event costs only liveness. */
+	ev = event_new("read");
+	if (ev == NULL || !pc_json_add_int(ev, "room", id) ||
 	    (u = cJSON_AddObjectToObject(ev, "user")) == NULL ||
 	    !pc_json_add_int(u, "id", c->who.user_id) ||
 	    cJSON_AddStringToObject(u, "username", c->who.username) == NULL ||
-	    !pc_json_add_int(ev, "seq", now_seq) ||
-	    (line = pc_json_print(ev)) == NULL)
-		goto out; /* the marker moved; only the event is lost */
-	notify_room_event(id, line);
+	    !pc_json_add_int(ev, "seq", now_seq)) {
+		cJSON_Delete(ev);
+		ev = NULL;
+	}
+	event_to_room(id, ev);
 out:
-	free(line);
+	cJSON_Delete(ev);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * The checks an edit or a delete of message {seq} of room {id} share: the
+ * room is visible to me (else 404), the message exists and is not deleted
+ * (else 404), it is mine (else 403); for an edit also of kind text and at
+ * most H_MESSAGES_EDIT_WINDOW old (else 403). PC_OK and *room, *seq.
+ */
+static enum pc_err
+h_messages_mine(struct call *c, int edit, int64_t *room, int64_t *seq)
+{
+	char rid[DB_I64_LEN], sq[DB_I64_LEN];
+	const char *params[2];
+	struct room_view rv;
+	PGresult *res = NULL;
+	int64_t id, s;
+	enum pc_err rc;
+
+	if ((rc = call_path_id(c, "id", &id)) != PC_OK ||
+	    (rc = call_path_id(c, "seq", &s)) != PC_OK)
+		return rc;
+	if ((rc = room_lookup(c->db, c->who.user_id, id, &rv)) != PC_OK)
+		return rc;
+	params[0] = db_i64(rid, id);
+	params[1] = db_i64(sq, s);
+	rc = db_exec(c->db,
+	             "SELECT user_id, kind = 'text', created_at > now() -"
+	             " interval '" H_MESSAGES_EDIT_WINDOW "'"
+	             " FROM messages WHERE room_id = $1 AND seq = $2"
+	             " AND deleted_at IS NULL",
+	             2, params, &res);
+	if (rc != PC_OK)
+		goto out;
+	if (PQntuples(res) != 1)
+		rc = PC_ERR_NOT_FOUND;
+	else if (db_is_null(res, 0, 0) ||
+	         db_get_i64(res, 0, 0) != c->who.user_id ||
+	         (edit && (!db_get_bool(res, 0, 1) || !db_get_bool(res, 0, 2))))
+		rc = PC_ERR_FORBIDDEN;
+	if (rc == PC_OK) {
+		*room = id;
+		*seq = s;
+	}
+out:
+	PQclear(res);
+	return rc;
+}
+
+/* Sends the room's subscribers {"type": type, …fields of msg}. */
+static void
+h_messages_event(int64_t room, const char *type, const cJSON *msg)
+{
+	cJSON *ev = event_new(type), *item, *copy;
+
+	for (item = msg->child; ev != NULL && item != NULL; item = item->next) {
+		if ((copy = cJSON_Duplicate(item, 1)) == NULL) {
+			cJSON_Delete(ev);
+			ev = NULL;
+			break;
+		}
+		cJSON_AddItemToObject(ev, item->string, copy);
+	}
+	event_to_room(room, ev);
+	cJSON_Delete(ev);
+}
+
+/*
+ * PATCH /api/rooms/{id}/messages/{seq} {body}: edits my own text message
+ * within 24 hours (h_messages_mine's rules); the body is checked as a sent
+ * one (422 field body). Sets edited_at. 200 and the message; the room's
+ * subscribers get {"type":"edited", …message}.
+ */
+enum pc_err
+h_messages_edit(struct call *c)
+{
+	char rid[DB_I64_LEN], sq[DB_I64_LEN], uid[DB_I64_LEN];
+	const char *body = NULL, *params[4];
+	PGresult *res = NULL;
+	cJSON *msg = NULL;
+	int64_t room, seq;
+	enum pc_err rc;
+
+	if ((rc = call_str(c, "body", 1, &body)) != PC_OK)
+		return rc;
+	if (pc_valid_body(body, strlen(body)) != PC_OK)
+		return call_fail(c, PC_ERR_INVALID, "body");
+	if ((rc = h_messages_mine(c, 1, &room, &seq)) != PC_OK)
+		return rc;
+	params[0] = db_i64(rid, room);
+	params[1] = db_i64(sq, seq);
+	params[2] = db_i64(uid, c->who.user_id);
+	params[3] = body;
+	rc = db_exec(c->db,
+	             "UPDATE messages SET body = $4, edited_at = now()"
+	             " WHERE room_id = $1 AND seq = $2 AND user_id = $3"
+	             " AND deleted_at IS NULL RETURNING id",
+	             4, params, &res);
+	if (rc != PC_OK)
+		goto out;
+	if (PQntuples(res) != 1) {
+		rc = PC_ERR_NOT_FOUND; /* deleted meanwhile */
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
+	if ((rc = db_exec(c->db, h_messages_one_sql, 2, params, &res)) != PC_OK)
+		goto out;
+	if (PQntuples(res) != 1) {
+		rc = PC_ERR_NOT_FOUND; /* the room went meanwhile */
+		goto out;
+	}
+	if ((msg = h_messages_row(res, 0, room)) == NULL) {
+		rc = PC_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = resp_json(c->resp, 200, msg)) == PC_OK)
+		h_messages_event(room, "edited", msg);
+out:
+	cJSON_Delete(msg);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * DELETE /api/rooms/{id}/messages/{seq}: deletes my own message (any age):
+ * the body is erased and deleted_at set; it keeps its seq, and history
+ * shows it with body null and deleted true. 204; the room's subscribers get
+ * {"type":"deleted", room, seq, id}.
+ */
+enum pc_err
+h_messages_delete(struct call *c)
+{
+	char rid[DB_I64_LEN], sq[DB_I64_LEN], uid[DB_I64_LEN];
+	const char *params[3];
+	PGresult *res = NULL;
+	cJSON *ev = NULL;
+	int64_t room, seq;
+	enum pc_err rc;
+
+	if ((rc = h_messages_mine(c, 0, &room, &seq)) != PC_OK)
+		return rc;
+	params[0] = db_i64(rid, room);
+	params[1] = db_i64(sq, seq);
+	params[2] = db_i64(uid, c->who.user_id);
+	rc = db_exec(c->db,
+	             "UPDATE messages SET body = NULL, deleted_at = now()"
+	             " WHERE room_id = $1 AND seq = $2 AND user_id = $3"
+	             " AND deleted_at IS NULL RETURNING id",
+	             3, params, &res);
+	if (rc != PC_OK)
+		goto out;
+	if (PQntuples(res) != 1) {
+		rc = PC_ERR_NOT_FOUND;
+		goto out;
+	}
+	resp_no_content(c->resp);
+	ev = event_new("deleted");
+	if (ev == NULL || !pc_json_add_int(ev, "room", room) ||
+	    !pc_json_add_int(ev, "seq", seq) ||
+	    !pc_json_add_int(ev, "id", db_get_i64(res, 0, 0))) {
+		cJSON_Delete(ev);
+		ev = NULL;
+	}
+	event_to_room(room, ev);
+out:
 	cJSON_Delete(ev);
 	PQclear(res);
 	return rc;

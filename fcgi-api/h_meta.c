@@ -1,11 +1,20 @@
 /*
  * h_meta.c: the service's own endpoints: health (liveness and database
- * reachability) and config (public settings the page needs). Neither needs
- * a session; config needs no database at all.
+ * reachability), config (public settings the page needs) and metrics
+ * (Prometheus text). None needs a session; config and metrics need no
+ * database at all.
  */
+#include <arpa/inet.h>
+#include <string.h>
+#include <strings.h>
+#include <sodium.h>
+
 #include "handlers.h"
 #include "json.h"
+#include "metrics.h"
 #include "valid.h"
+
+#define H_META_METRICS_MAX (1024 * 1024) /* the text of every metric */
 
 #define H_META_FRAME_MAX 65536 /* contract section 4: one frame */
 
@@ -66,5 +75,75 @@ h_config(struct call *c)
 	rc = resp_json(c->resp, 200, o);
 out:
 	cJSON_Delete(o);
+	return rc;
+}
+
+/* Non-zero when addr is a loopback address: 127.0.0.0/8, ::1, or
+ * ::ffff:127.0.0.0/104. */
+static int
+h_meta_loopback(const char *addr)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
+	                                         0, 0, 0, 0, 0xff, 0xff};
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, addr, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, addr, a) != 1)
+		return 0;
+	if (memcmp(a, mapped, sizeof(mapped)) == 0)
+		return a[12] == 127;
+	return memcmp(a, in6addr_loopback.s6_addr, 16) == 0;
+}
+
+/* Non-zero when the Authorization header is "Bearer <token>" with the
+ * configured token, compared in constant time (both sides hashed first,
+ * so not even the length leaks). */
+static int
+h_meta_bearer_ok(const char *header, const char *token)
+{
+	static const char scheme[] = "Bearer ";
+	unsigned char want[crypto_generichash_BYTES];
+	unsigned char got[crypto_generichash_BYTES];
+	const char *v;
+	int ok;
+
+	if (token == NULL || token[0] == '\0' || header == NULL ||
+	    strncasecmp(header, scheme, sizeof(scheme) - 1) != 0)
+		return 0;
+	v = header + sizeof(scheme) - 1;
+	crypto_generichash(want, sizeof(want), (const unsigned char *)token,
+	                   strlen(token), NULL, 0);
+	crypto_generichash(got, sizeof(got), (const unsigned char *)v,
+	                   strlen(v), NULL, 0);
+	ok = sodium_memcmp(want, got, sizeof(want)) == 0;
+	sodium_memzero(want, sizeof(want));
+	return ok;
+}
+
+/*
+ * GET /api/metrics: Prometheus text (metrics.h). Allowed with
+ * "Authorization: Bearer <PIPECHAT_METRICS_TOKEN>", or from a loopback
+ * peer (REMOTE_ADDR itself) when no proxy is trusted, since behind a
+ * trusted proxy every peer is the proxy; anyone else gets 403 forbidden.
+ */
+enum pc_err
+h_metrics(struct call *c)
+{
+	const struct api_settings *set = c->env->set;
+	struct pc_buf text;
+	enum pc_err rc;
+	int no_proxy =
+	        set->trusted_proxies == NULL || set->trusted_proxies[0] == '\0';
+
+	if (!h_meta_bearer_ok(c->req->authorization, set->metrics_token) &&
+	    !(no_proxy && h_meta_loopback(c->req->remote_addr)))
+		return PC_ERR_FORBIDDEN;
+	pc_buf_init(&text, H_META_METRICS_MAX);
+	rc = metrics_render(c->env->routes, c->env->nroutes, &text);
+	if (rc == PC_OK)
+		rc = resp_text(c->resp, 200, METRICS_CONTENT_TYPE,
+		               text.data != NULL ? text.data : "", text.len);
+	pc_buf_free(&text, 0);
 	return rc;
 }

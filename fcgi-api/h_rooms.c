@@ -8,7 +8,6 @@
 
 #include "handlers.h"
 #include "json.h"
-#include "log.h"
 #include "notify.h"
 #include "room.h"
 #include "valid.h"
@@ -16,8 +15,7 @@
 #define H_ROOMS_PAGE_DEFAULT 50
 #define H_ROOMS_PAGE_MAX     200
 
-/* Answers status with the room object of room_id. */
-static enum pc_err
+enum pc_err
 h_rooms_answer(struct call *c, int status, int64_t room_id)
 {
 	cJSON *o = NULL;
@@ -168,98 +166,36 @@ h_rooms_join(struct call *c)
 
 /*
  * POST /api/rooms/{id}/leave: not a member is 404; a direct room cannot be
- * left (409). In one transaction, with the room row locked so concurrent
- * leaves see each other: an owner leaving passes ownership to the
- * longest-standing member (joined_at, then user id), and the last member
- * leaving a private room deletes it (public rooms stay).
+ * left (409). The rules for the owner and the last member are
+ * room_remove_member's.
  */
 enum pc_err
 h_rooms_leave(struct call *c)
 {
-	char uid[DB_I64_LEN], rid[DB_I64_LEN];
-	const char *params[2];
-	PGresult *res = NULL;
-	char kind[8] = "", role[8] = "";
 	int64_t id;
 	enum pc_err rc;
 	int changed = 0;
 
 	if ((rc = call_path_id(c, "id", &id)) != PC_OK)
 		return rc;
-	params[0] = db_i64(rid, id);
-	params[1] = db_i64(uid, c->who.user_id);
 	if ((rc = db_begin(c->db)) != PC_OK)
 		return rc;
-	rc = db_exec(
-	        c->db,
-	        "SELECT r.kind, m.role FROM rooms r"
-	        " JOIN room_members m ON m.room_id = r.id AND m.user_id = $2"
-	        " WHERE r.id = $1 FOR UPDATE OF r",
-	        2, params, &res);
+	rc = room_remove_member(c->db, id, c->who.user_id, &changed);
+	if (rc == PC_OK)
+		rc = db_commit(c->db);
+	db_rollback(c->db);
 	if (rc != PC_OK)
-		goto out;
-	if (PQntuples(res) != 1) {
-		rc = PC_ERR_NOT_FOUND;
-		goto out;
-	}
-	strncpy(kind, db_get_str(res, 0, 0), sizeof(kind) - 1);
-	strncpy(role, db_get_str(res, 0, 1), sizeof(role) - 1);
-	PQclear(res);
-	res = NULL;
-	if (strcmp(kind, "direct") == 0) {
-		rc = PC_ERR_CANNOT_LEAVE_DIRECT;
-		goto out;
-	}
-	rc = db_exec(
-	        c->db,
-	        "DELETE FROM room_members WHERE room_id = $1 AND user_id = $2",
-	        2, params, NULL);
-	if (rc != PC_OK)
-		goto out;
-	if (strcmp(role, "owner") == 0) {
-		rc = db_exec(c->db,
-		             "UPDATE room_members SET role = 'owner'"
-		             " WHERE room_id = $1 AND user_id = (SELECT user_id"
-		             "  FROM room_members WHERE room_id = $1"
-		             "  ORDER BY joined_at, user_id LIMIT 1)"
-		             " RETURNING user_id",
-		             1, params, &res);
-		if (rc != PC_OK)
-			goto out;
-		changed = PQntuples(res) == 1;
-		PQclear(res);
-		res = NULL;
-	}
-	if (strcmp(kind, "private") == 0) {
-		rc = db_exec(c->db,
-		             "DELETE FROM rooms WHERE id = $1 AND NOT EXISTS"
-		             " (SELECT 1 FROM room_members WHERE room_id = $1)"
-		             " RETURNING id",
-		             1, params, &res);
-		if (rc != PC_OK)
-			goto out;
-		if (PQntuples(res) == 1) {
-			changed = 1;
-			pc_log_info("room %lld deleted: its last member left",
-			            (long long)id);
-		}
-	}
-	rc = db_commit(c->db);
-	if (rc != PC_OK)
-		goto out;
+		return rc;
 	resp_no_content(c->resp);
 	notify_member_left(id, c->who.user_id);
 	if (changed)
 		notify_room_changed(id);
-out:
-	PQclear(res);
-	db_rollback(c->db);
-	return rc;
+	return PC_OK;
 }
 
 /* GET /api/rooms/{id}/members: {members:[{id, username, role,
- * last_read_seq, online}]}, oldest member first. online is false until the
- * API can ask the broker. */
+ * last_read_seq, online}]}, oldest member first. online: the member has an
+ * open socket, from the broker's user_online table (about a second late). */
 enum pc_err
 h_rooms_members(struct call *c)
 {
@@ -280,7 +216,8 @@ h_rooms_members(struct call *c)
 	rc = db_exec(
 	        c->db,
 	        "SELECT u.id, CASE WHEN u.deleted_at IS NULL THEN u.username"
-	        " ELSE '" ROOM_DELETED_USER "' END, m.role, m.last_read_seq"
+	        " ELSE '" ROOM_DELETED_USER "' END, m.role, m.last_read_seq,"
+	        " EXISTS (SELECT 1 FROM user_online o WHERE o.user_id = u.id)"
 	        " FROM room_members m JOIN users u ON u.id = m.user_id"
 	        " WHERE m.room_id = $1 ORDER BY m.joined_at, u.id",
 	        1, params, &res);
@@ -303,7 +240,8 @@ h_rooms_members(struct call *c)
 		            NULL ||
 		    !pc_json_add_int(o, "last_read_seq",
 		                     db_get_i64(res, i, 3)) ||
-		    cJSON_AddBoolToObject(o, "online", 0) == NULL)
+		    cJSON_AddBoolToObject(o, "online",
+		                          db_get_bool(res, i, 4)) == NULL)
 			goto out;
 	}
 	rc = resp_json(c->resp, 200, root);

@@ -39,4 +39,11 @@ void notify_room_event(int64_t room_id, const char *line);
 /* A finished frame line (JSON, no newline) for all sockets of user_id. */
 void notify_user_event(int64_t user_id, const char *line);
 
+/* user_id was removed from room_id by its owner: as notify_member_left,
+ * flagged PC_WIRE_F_KICKED. */
+void notify_member_kicked(int64_t room_id, int64_t user_id);
+/* room_id was deleted with its history: as notify_room_changed, flagged
+ * PC_WIRE_F_DELETED, so its subscribers are sent `removed`. */
+void notify_room_deleted(int64_t room_id);
+
 #endif

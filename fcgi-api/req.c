@@ -129,6 +129,7 @@ req_init(struct req *r, char *const *envp, const char *trusted_proxies,
 	r->cookie = req_env(envp, "HTTP_COOKIE");
 	r->content_type = req_env(envp, "CONTENT_TYPE");
 	r->user_agent = req_env(envp, "HTTP_USER_AGENT");
+	r->authorization = req_env(envp, "HTTP_AUTHORIZATION");
 
 	v = req_env(envp, "CONTENT_LENGTH");
 	if (v != NULL && v[0] != '\0') {
@@ -152,6 +153,7 @@ req_init(struct req *r, char *const *envp, const char *trusted_proxies,
 	                            ROUTER_MAX_SEGS, &r->nsegs) == PC_OK;
 
 	remote = req_env(envp, "REMOTE_ADDR");
+	r->remote_addr = remote != NULL ? remote : "";
 	pc_peer_client_addr(trusted_proxies, remote,
 	                    req_env(envp, "HTTP_X_FORWARDED_FOR"),
 	                    r->client_addr, sizeof(r->client_addr));

@@ -31,15 +31,18 @@
 typedef int (*req_read_fn)(void *arg, char *buf, int n);
 
 struct req {
-	const char *method;       /* REQUEST_METHOD ("" when absent) */
-	const char *query;        /* QUERY_STRING ("" when absent) */
-	const char *origin;       /* HTTP_ORIGIN or NULL */
-	const char *cookie;       /* HTTP_COOKIE or NULL */
-	const char *content_type; /* CONTENT_TYPE or NULL */
-	const char *user_agent;   /* HTTP_USER_AGENT or NULL */
-	int64_t content_length;   /* 0 when absent, -1 when malformed */
-	int path_ok;              /* 0: undecodable path (answer 404) */
-	char path[REQ_PATH_MAX];  /* decoded segments, NUL-separated */
+	const char *method;        /* REQUEST_METHOD ("" when absent) */
+	const char *query;         /* QUERY_STRING ("" when absent) */
+	const char *origin;        /* HTTP_ORIGIN or NULL */
+	const char *cookie;        /* HTTP_COOKIE or NULL */
+	const char *content_type;  /* CONTENT_TYPE or NULL */
+	const char *user_agent;    /* HTTP_USER_AGENT or NULL */
+	const char *authorization; /* HTTP_AUTHORIZATION or NULL */
+	const char *remote_addr;   /* REMOTE_ADDR ("" when absent): the peer
+	                            * itself, a proxy or not */
+	int64_t content_length;    /* 0 when absent, -1 when malformed */
+	int path_ok;               /* 0: undecodable path (answer 404) */
+	char path[REQ_PATH_MAX];   /* decoded segments, NUL-separated */
 	const char *segs[ROUTER_MAX_SEGS];
 	size_t nsegs;
 	char client_addr[PC_ADDR_MAX];

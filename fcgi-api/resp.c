@@ -67,6 +67,7 @@ resp_fail(struct resp *r)
 {
 	pc_buf_reset(&r->body);
 	r->status = 503;
+	r->content_type = NULL;
 	if (pc_buf_puts(&r->body, resp_fallback) != PC_OK)
 		pc_buf_free(&r->body, 0);
 }
@@ -90,6 +91,24 @@ resp_json(struct resp *r, int status, const cJSON *body)
 		return rc;
 	}
 	r->status = status;
+	r->content_type = NULL;
+	return PC_OK;
+}
+
+enum pc_err
+resp_text(struct resp *r, int status, const char *content_type,
+          const char *text, size_t len)
+{
+	enum pc_err rc;
+
+	pc_buf_reset(&r->body);
+	rc = pc_buf_append(&r->body, text, len);
+	if (rc != PC_OK) {
+		resp_fail(r);
+		return rc;
+	}
+	r->status = status;
+	r->content_type = content_type;
 	return PC_OK;
 }
 
@@ -98,6 +117,7 @@ resp_no_content(struct resp *r)
 {
 	pc_buf_reset(&r->body);
 	r->status = 204;
+	r->content_type = NULL;
 }
 
 cJSON *
@@ -164,10 +184,13 @@ resp_render(const struct resp *r, struct pc_buf *out)
 	pc_buf_reset(out);
 	rc = pc_buf_printf(out,
 	                   "Status: %d %s\r\n"
-	                   "Content-Type: application/json; charset=utf-8\r\n"
+	                   "Content-Type: %s\r\n"
 	                   "Cache-Control: no-store\r\n"
 	                   "X-Content-Type-Options: nosniff\r\n",
-	                   status, resp_reason(status));
+	                   status, resp_reason(status),
+	                   r->status != 0 && r->content_type != NULL
+	                           ? r->content_type
+	                           : "application/json; charset=utf-8");
 	if (rc == PC_OK && r->cookie[0] != '\0')
 		rc = pc_buf_printf(out, "Set-Cookie: %s\r\n", r->cookie);
 	if (rc == PC_OK && r->retry_after > 0)

@@ -1,11 +1,13 @@
 /*
  * resp.h: the answer to one request, filled by handlers and rendered once.
  *
- * Handlers set a status, a JSON body (or none for 204), at most one
+ * Handlers set a status, a JSON body (or none for 204, or text for the
+ * one route that is not JSON: metrics), at most one
  * Set-Cookie, Retry-After and Allow; resp_render turns that into the CGI
  * response (Status line, headers, blank line, body) that main.c writes to
- * FastCGI. Every answer carries Content-Type: application/json;
- * charset=utf-8 and Cache-Control: no-store. Handlers never touch FastCGI
+ * FastCGI. Every answer carries Content-Type (application/json;
+ * charset=utf-8 unless resp_text said otherwise) and Cache-Control:
+ * no-store. Handlers never touch FastCGI
  * streams. Errors use one shape: {"error":{"code","message","field"}}.
  */
 #ifndef PIPECHAT_API_RESP_H
@@ -30,6 +32,7 @@ struct resp {
 	char cookie[RESP_COOKIE_MAX]; /* Set-Cookie value, "" for none */
 	int64_t retry_after;          /* seconds; > 0 adds Retry-After */
 	char allow[RESP_ALLOW_MAX];   /* Allow value, "" for none */
+	const char *content_type;     /* a static string; NULL: JSON */
 };
 
 /* Makes *r an empty answer. */
@@ -41,6 +44,11 @@ void resp_free(struct resp *r);
  * PC_ERR_NOMEM / PC_ERR_TOO_LARGE (r then holds a 503 error answer).
  * body is borrowed. */
 enum pc_err resp_json(struct resp *r, int status, const cJSON *body);
+/* Sets status and a non-JSON body: len bytes of text (copied) with
+ * content_type (a string constant, e.g. Prometheus's text format). PC_OK
+ * or PC_ERR_NOMEM / PC_ERR_TOO_LARGE (r then holds a 503 error answer). */
+enum pc_err resp_text(struct resp *r, int status, const char *content_type,
+                      const char *text, size_t len);
 /* 204 No Content, no body. */
 void resp_no_content(struct resp *r);
 

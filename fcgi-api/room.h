@@ -51,4 +51,25 @@ enum pc_err room_object(struct db *db, int64_t user_id, int64_t room_id,
 int room_is_direct(const struct room_view *r);
 int room_is_public(const struct room_view *r);
 
+/*
+ * Removes user_id from room_id, inside the caller's transaction (the room
+ * row is locked, so concurrent removals see each other). An owner leaving
+ * passes ownership to the longest-standing member (joined_at, then user
+ * id); the last member leaving a private room deletes it (public rooms
+ * stay). PC_OK and *changed (1 when the owner changed or the room was
+ * deleted: tell the broker with notify_room_changed after the commit);
+ * PC_ERR_NOT_FOUND (not a member); PC_ERR_CANNOT_LEAVE_DIRECT;
+ * PC_ERR_UNAVAILABLE.
+ */
+enum pc_err room_remove_member(struct db *db, int64_t room_id, int64_t user_id,
+                               int *changed);
+
+/* Sends user_id the event {"type":"room","room":{…}} with the room as that
+ * user sees it (a new direct room, an accepted invitation). Best effort:
+ * failures are logged. */
+void room_tell_user(struct db *db, int64_t user_id, int64_t room_id);
+/* The same to every member of room_id, each with their own view (a
+ * rename). */
+void room_tell_members(struct db *db, int64_t room_id);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "metrics.h"
 #include "peer.h"
 #include "serve.h"
 #include "session.h"
@@ -31,6 +32,7 @@ serve(const struct api_env *env, struct db *db, struct req *req,
 	struct router_match m;
 	struct call c;
 	enum pc_err rc;
+	uint64_t t0 = metrics_now_us();
 
 	memset(&c, 0, sizeof(c));
 	memset(&m, 0, sizeof(m));
@@ -113,4 +115,7 @@ out:
 		resp->allow[0] = '\0';
 	db_rollback(db);
 	cJSON_Delete(c.body);
+	metrics_request(env->routes, m.route,
+	                resp->status != 0 ? resp->status : 503,
+	                metrics_now_us() - t0);
 }

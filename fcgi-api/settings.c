@@ -31,6 +31,10 @@ static const struct pc_conf_row settings_rows[] = {
         PC_CONF_ROW_PORT(struct api_settings, port),
         PC_CONF_ROW_ORIGINS(struct api_settings, origins),
         PC_CONF_ROW_TRUSTED_PROXIES(struct api_settings, trusted_proxies),
+        ROW_STR("metrics token", "PIPECHAT_METRICS_TOKEN", NULL, 0,
+                metrics_token,
+                "bearer token for GET /api/metrics (unset: loopback "
+                "peers only, when no proxy is trusted)"),
         ROW_INT("token_ttl", "PIPECHAT_TOKEN_TTL", 60, 31536000, "86400",
                 token_ttl, "session and token life, seconds"),
         PC_CONF_LIMIT_ROWS(struct api_settings, limits),

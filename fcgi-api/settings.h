@@ -3,8 +3,10 @@
  * environment (and PIPECHAT_CONF) through common/conf.h's table loader.
  *
  * After settings_load the struct is treated as const and shared by every
- * thread. It holds no secret: the JWT secret is read from the file named by
- * secret_file. It is not the place for per-request state.
+ * thread. It holds no signing secret: the JWT secret is read from the file
+ * named by secret_file. The metrics token comes from the environment as the
+ * contract names it; -n prints it as "(set)" only. It is not the place for
+ * per-request state.
  */
 #ifndef PIPECHAT_API_SETTINGS_H
 #define PIPECHAT_API_SETTINGS_H
@@ -23,6 +25,7 @@ struct api_settings {
 	int64_t port;                /* PIPECHAT_PORT: the public port */
 	char *origins;               /* PIPECHAT_ORIGINS, or made from port */
 	char *trusted_proxies;       /* PIPECHAT_TRUSTED_PROXIES ("": none) */
+	char *metrics_token;         /* PIPECHAT_METRICS_TOKEN (NULL: none) */
 	int64_t token_ttl;           /* PIPECHAT_TOKEN_TTL, seconds */
 	struct pc_limits limits;     /* contract section 4, shown by config */
 	enum pc_log_level log_level; /* PIPECHAT_LOG_LEVEL */

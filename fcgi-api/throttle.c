@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "throttle.h"
 
 /* The monotonic time of the last prune, shared by the threads. */
@@ -36,6 +37,19 @@ static const char throttle_login_sql[] =
         "   FROM login_failures WHERE account = $1"
         "   AND at > now() - interval '15 minutes'"
         "   ORDER BY at DESC OFFSET $6 LIMIT 1) END";
+
+void
+throttle_account_key(const char *name, char *out, size_t out_size)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < out_size; i++) {
+		out[i] = (name[i] >= 'A' && name[i] <= 'Z')
+		                 ? (char)(name[i] - 'A' + 'a')
+		                 : name[i];
+	}
+	out[i] = '\0';
+}
 
 enum pc_err
 throttle_login_check(struct db *db, const char *account, const char *address,
@@ -80,6 +94,7 @@ throttle_login_failed(struct db *db, const char *account, const char *address)
 {
 	const char *params[2] = {account, address};
 
+	metrics_count(METRICS_LOGIN_FAILURES);
 	return db_exec(
 	        db,
 	        "INSERT INTO login_failures (account, address) VALUES ($1, $2)",

@@ -13,6 +13,7 @@
 #ifndef PIPECHAT_API_THROTTLE_H
 #define PIPECHAT_API_THROTTLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -22,6 +23,12 @@
 #define THROTTLE_ADDR_MAX     100
 #define THROTTLE_ACCOUNT_MAX  100
 #define THROTTLE_REGISTER_MAX 20
+
+/* The throttle key of a login name into out (out_size > 0): ASCII letters
+ * lowered, other bytes kept (usernames are ASCII; a name nobody has only
+ * needs to be consistent). The key of an existing account is its stored
+ * username's. */
+void throttle_account_key(const char *name, char *out, size_t out_size);
 
 /*
  * Is a login for account (lower-case key) from address allowed? user_id is
