@@ -1,17 +1,21 @@
 /*
  * h_meta.c: the service's own endpoints: health (liveness and database
  * reachability), config (public settings the page needs) and metrics
- * (Prometheus text). None needs a session; config and metrics need no
- * database at all.
+ * (Prometheus text). None needs a session; metrics needs no database, and
+ * config uses it only to see whether a cookie is a live session (for TURN
+ * credentials), answering without TURN when it is down.
  */
 #include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sodium.h>
 
 #include "handlers.h"
+#include "ice.h"
 #include "json.h"
 #include "metrics.h"
+#include "session.h"
 #include "valid.h"
 
 #define H_META_METRICS_MAX (1024 * 1024) /* the text of every metric */
@@ -48,12 +52,36 @@ out:
 	return rc;
 }
 
-/* GET /api/config: {limits:{…}, ice_servers:[]}. */
+/*
+ * The signed-in user behind the request's cookie, or 0: anonymous, a bad or
+ * revoked session, or no database (TURN is then left out, the rest of the
+ * answer stands). Looked up only when there is a TURN entry to hand out.
+ */
+static int64_t
+h_meta_user(struct call *c)
+{
+	struct pc_principal who;
+
+	if (!ice_has_turn() || c->req->cookie == NULL)
+		return 0;
+	memset(&who, 0, sizeof(who));
+	if (db_ready(c->db) != PC_OK ||
+	    session_authenticate(c->db, c->env->secret, c->req->cookie, &who) !=
+	            PC_OK)
+		return 0;
+	return who.user_id;
+}
+
+/*
+ * GET /api/config: {limits:{…}, ice_servers:[…]}: the STUN entry for
+ * everyone, the TURN entry with a fresh credential for a signed-in user
+ * (ice.h).
+ */
 enum pc_err
 h_config(struct call *c)
 {
 	const struct pc_limits *l = &c->env->set->limits;
-	cJSON *o = NULL, *lim;
+	cJSON *o = NULL, *lim, *ice_servers;
 	enum pc_err rc = PC_ERR_NOMEM;
 
 	o = cJSON_CreateObject();
@@ -70,7 +98,11 @@ h_config(struct call *c)
 	    !pc_json_add_int(lim, "body_max", PC_BODY_MAX) ||
 	    !pc_json_add_int(lim, "frame_max", H_META_FRAME_MAX))
 		goto out;
-	if (cJSON_AddArrayToObject(o, "ice_servers") == NULL)
+	ice_servers = cJSON_AddArrayToObject(o, "ice_servers");
+	if (ice_servers == NULL)
+		goto out;
+	rc = ice_servers_add(ice_servers, h_meta_user(c), time(NULL));
+	if (rc != PC_OK)
 		goto out;
 	rc = resp_json(c->resp, 200, o);
 out:

@@ -38,6 +38,7 @@
 #include "buf.h"
 #include "call.h"
 #include "db.h"
+#include "ice.h"
 #include "log.h"
 #include "notify.h"
 #include "password.h"
@@ -187,8 +188,20 @@ main_check(const struct api_settings *set)
 	struct pc_secret secret;
 	struct stat st;
 	enum pc_err rc;
+	int saved;
 
 	settings_print(set);
+	rc = ice_open(set);
+	saved = errno;
+	ice_close();
+	if (rc != PC_OK) {
+		fprintf(stderr, "pipechat-api: TURN secret file %s: %s\n",
+		        set->turn_secret_file,
+		        rc == PC_ERR_SYSTEM
+		                ? strerror(saved)
+		                : "too short or readable by others");
+		return 1;
+	}
 	if (stat(set->secret_file, &st) != 0 && errno == ENOENT) {
 		printf("secret file %s does not exist yet: it will be created"
 		       " on first start\n",
@@ -258,6 +271,14 @@ main(int argc, char **argv)
 	rc = pc_secret_load(set.secret_file, 1, &secret);
 	if (rc != PC_OK) {
 		pc_log_err("secret file %s: %s", set.secret_file,
+		           rc == PC_ERR_SYSTEM
+		                   ? strerror(errno)
+		                   : "too short or readable by others");
+		goto out;
+	}
+	rc = ice_open(&set);
+	if (rc != PC_OK) {
+		pc_log_err("TURN secret file %s: %s", set.turn_secret_file,
 		           rc == PC_ERR_SYSTEM
 		                   ? strerror(errno)
 		                   : "too short or readable by others");
@@ -342,6 +363,7 @@ out:
 	}
 	notify_close();
 	password_fini();
+	ice_close();
 	pc_secret_wipe(&secret);
 	settings_free(&set);
 	return status;

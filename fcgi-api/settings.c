@@ -3,11 +3,13 @@
  * common/conf.h) and the few values derived from it (the default origin
  * list, the log level). Not for anything read per request.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
+#include "ice.h"
 #include "settings.h"
 
 #define ROW_STR(n, e, d, req, f, h)                                            \
@@ -43,9 +45,72 @@ static const struct pc_conf_row settings_rows[] = {
                 "request threads (one database connection each)"),
         ROW_INT("hash_concurrency", "PIPECHAT_HASH_CONCURRENCY", 1, 64, "2",
                 hash_concurrency, "password hashes computed at once"),
+        ROW_STR("stun urls", "PIPECHAT_STUN_URLS", NULL, 0, stun_urls,
+                "STUN servers for calls, comma separated stun:/stuns: "
+                "URLs (default none)"),
+        ROW_STR("turn urls", "PIPECHAT_TURN_URLS", NULL, 0, turn_urls,
+                "TURN servers for calls, comma separated turn:/turns: "
+                "URLs (default none; signed-in users only)"),
+        ROW_STR("turn secret file", "PIPECHAT_TURN_SECRET_FILE", NULL, 0,
+                turn_secret_file,
+                "file (mode 0600) holding coturn's static-auth-secret; "
+                "required with TURN URLs"),
+        ROW_INT("turn ttl", "PIPECHAT_TURN_TTL", 60, 86400, "3600", turn_ttl,
+                "life of a TURN credential, seconds"),
 };
 
 #define SETTINGS_NROWS (sizeof(settings_rows) / sizeof(settings_rows[0]))
+
+/* Appends one problem line to errbuf (cut when full). */
+static void __attribute__((format(printf, 3, 4)))
+settings_err(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	size_t used;
+	va_list ap;
+
+	if (errbuf == NULL || errlen == 0)
+		return;
+	used = strnlen(errbuf, errlen - 1);
+	if (used > 0 && used + 1 < errlen)
+		errbuf[used++] = '\n';
+	errbuf[used] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(errbuf + used, errlen - used, fmt, ap);
+	va_end(ap);
+}
+
+/* The checks that span rows or go beyond a row's type: the ICE server
+ * lists (ice.h). Non-zero when something is wrong (written to errbuf). */
+static int
+settings_check_ice(const struct api_settings *s, char *errbuf, size_t errlen)
+{
+	int bad = 0;
+
+	if (!ice_urls_ok(s->stun_urls, 0)) {
+		settings_err(
+		        errbuf, errlen,
+		        "PIPECHAT_STUN_URLS (stun urls): every item must be "
+		        "stun:host[:port] or stuns:host[:port]: \"%.200s\"",
+		        s->stun_urls);
+		bad = 1;
+	}
+	if (!ice_urls_ok(s->turn_urls, 1)) {
+		settings_err(
+		        errbuf, errlen,
+		        "PIPECHAT_TURN_URLS (turn urls): every item must be "
+		        "turn: or turns: host[:port][?transport=udp|tcp]: "
+		        "\"%.200s\"",
+		        s->turn_urls);
+		bad = 1;
+	}
+	if (s->turn_urls != NULL && s->turn_secret_file == NULL) {
+		settings_err(errbuf, errlen,
+		             "PIPECHAT_TURN_SECRET_FILE (turn secret file): "
+		             "required when PIPECHAT_TURN_URLS is set");
+		bad = 1;
+	}
+	return bad;
+}
 
 enum pc_err
 settings_load(struct api_settings *out, char *errbuf, size_t errlen)
@@ -57,6 +122,10 @@ settings_load(struct api_settings *out, char *errbuf, size_t errlen)
 	rc = pc_conf_load(settings_rows, SETTINGS_NROWS, &s, errbuf, errlen);
 	if (rc != PC_OK)
 		return rc;
+	if (settings_check_ice(&s, errbuf, errlen)) {
+		settings_free(&s);
+		return PC_ERR_INVALID;
+	}
 	if (s.origins == NULL) {
 		s.origins = pc_conf_default_origins(s.port);
 		if (s.origins == NULL) {

@@ -4,9 +4,9 @@
  *
  * After settings_load the struct is treated as const and shared by every
  * thread. It holds no signing secret: the JWT secret is read from the file
- * named by secret_file. The metrics token comes from the environment as the
- * contract names it; -n prints it as "(set)" only. It is not the place for
- * per-request state.
+ * named by secret_file, the TURN secret from turn_secret_file (ice.h). The
+ * metrics token comes from the environment as the contract names it; -n prints
+ * it as "(set)" only. It is not the place for per-request state.
  */
 #ifndef PIPECHAT_API_SETTINGS_H
 #define PIPECHAT_API_SETTINGS_H
@@ -31,13 +31,19 @@ struct api_settings {
 	enum pc_log_level log_level; /* PIPECHAT_LOG_LEVEL */
 	int64_t threads;             /* PIPECHAT_API_THREADS */
 	int64_t hash_concurrency;    /* PIPECHAT_HASH_CONCURRENCY */
+	char *stun_urls;             /* PIPECHAT_STUN_URLS (NULL: none) */
+	char *turn_urls;             /* PIPECHAT_TURN_URLS (NULL: none) */
+	char *turn_secret_file;      /* PIPECHAT_TURN_SECRET_FILE */
+	int64_t turn_ttl;            /* PIPECHAT_TURN_TTL, seconds */
 };
 
 /*
  * Fills a zeroed *out from the environment. On error writes every problem,
  * one per line, into errbuf and returns PC_ERR_INVALID (out left zeroed);
  * PC_ERR_NOMEM. The default origin list is made from the port when
- * PIPECHAT_ORIGINS is unset.
+ * PIPECHAT_ORIGINS is unset. The STUN and TURN URL lists are checked
+ * (ice_urls_ok), and TURN URLs need PIPECHAT_TURN_SECRET_FILE; the file
+ * itself is read later, by ice_open.
  */
 enum pc_err settings_load(struct api_settings *out, char *errbuf,
                           size_t errlen);
