@@ -83,7 +83,10 @@ export async function request(method, path, body) {
 
 export const get = (path) => request('GET', path);
 export const post = (path, body = {}) => request('POST', path, body);
-export const del = (path) => request('DELETE', path);
+export const del = (path, body) => request('DELETE', path, body);
+export const patch = (path, body = {}) => request('PATCH', path, body);
+
+const enc = encodeURIComponent;
 
 // The endpoints the pages use, named as the contract names them.
 export const api = {
@@ -109,4 +112,25 @@ export const api = {
 	invitesList: () => get('/api/invites'),
 	acceptInvite: (id) => post(`/api/invites/${encodeURIComponent(id)}/accept`),
 	declineInvite: (id) => post(`/api/invites/${encodeURIComponent(id)}/decline`),
+	// Issue 4: people, direct chats, members, invitations, read markers.
+	users: (q, limit = 20, after = null) =>
+		get(`/api/users?q=${enc(q)}&limit=${limit}` + (after != null ? `&after=${enc(after)}` : '')),
+	dm: (username) => post('/api/dm', {username}),
+	members: (id) => get(`/api/rooms/${enc(id)}/members`),
+	invite: (id, username) => post(`/api/rooms/${enc(id)}/invites`, {username}),
+	leaveRoom: (id) => post(`/api/rooms/${enc(id)}/leave`),
+	// Issue 5: the owner's powers, own messages, the account.
+	renameRoom: (id, name) => patch(`/api/rooms/${enc(id)}`, {name}),
+	deleteRoom: (id) => del(`/api/rooms/${enc(id)}`),
+	kick: (id, username) => post(`/api/rooms/${enc(id)}/kick`, {username}),
+	editMessage: (id, seq, body) => patch(`/api/rooms/${enc(id)}/messages/${enc(seq)}`, {body}),
+	deleteMessage: (id, seq) => del(`/api/rooms/${enc(id)}/messages/${enc(seq)}`),
+	sessions: () => get('/api/sessions'),
+	revokeSession: (id) => del(`/api/sessions/${enc(id)}`),
+	logoutAll: () => post('/api/logout-all'),
+	changePassword: (current, next) => post('/api/password', {current, new: next}),
+	deleteMe: (password) => del('/api/me', {password}),
+	blocks: () => get('/api/blocks'),
+	block: (username) => post('/api/blocks', {username}),
+	unblock: (username) => del(`/api/blocks/${enc(username)}`),
 };

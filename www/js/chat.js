@@ -5,7 +5,9 @@
 // they belong to (each resumed with since = the highest contiguous seq shown),
 // routes each server frame to its handler (a table, FRAMES), fills holes over
 // HTTP before anything newer is shown, and resends unacknowledged sends with
-// their original client_id after a reconnect.
+// their original client_id after a reconnect. It also keeps the members' read
+// markers for "Seen by …" (readers.js) and hands the People, room Details and
+// edit dialogs (people.js, room-admin.js, message-actions.js) what they change.
 // Not for: the rules of a room's message run (room-state.js), drawing
 // (rooms-view.js, messages-view.js), the socket's life (socket.js).
 
@@ -18,6 +20,11 @@ import {MessagesView} from './messages-view.js';
 import {Composer} from './composer.js';
 import {InvitesView} from './invites-view.js';
 import {setupNewRoom} from './new-room.js';
+import {Calls} from './call.js';
+import {Readers, seenText} from './readers.js';
+import {PeopleDialog} from './people.js';
+import {RoomDialog} from './room-admin.js';
+import {MessageActions} from './message-actions.js';
 
 // Frames that mean the session is over: sign in again.
 const AUTH_CODES = new Set(['session_revoked', 'session_expired', 'unauthenticated']);
@@ -28,6 +35,7 @@ const KEEP_HIDDEN = 300;	// for rooms in the background
 const RESEND_AFTER = 15000;	// an unacknowledged send is sent again (same client_id)
 const FIRST_PAGE = 50;
 const READ_EVERY = 1000;	// read markers at most this often per room
+const TYPING_SHOWN = 4000;	// "X is typing…" fades this long after their last typing frame
 
 const app = {
 	me: null,
@@ -45,6 +53,7 @@ const app = {
 	readTimer: new Map(),
 	typing: new Map(),	// username → timeout, for the open room
 	online: new Map(),	// room id → Set of user ids online there (joined, presence)
+	readers: new Readers(),	// members' read markers, for "Seen by …"
 	socket: null,
 	leaving: false,
 };
@@ -237,6 +246,7 @@ const FRAMES = {
 	room: onRoomEvent,
 	invite: onInvite,
 	read: onRead,
+	call: (f) => ui.calls && ui.calls.onFrame(f),
 	ping: () => {},	// keep-alive only; no answer needed
 	pong: () => {},
 };
@@ -257,12 +267,23 @@ function onJoined(f) {
 	const r = app.rooms.get(f.room);
 	if (!r)
 		return;
-	if (Number.isInteger(f.last_seq))
+	if (Number.isInteger(f.last_seq)) {
+		// A room joined without `since` (no messages loaded) gets no replay:
+		// what was sent since the room list was read counts as unread here.
+		const missed = f.last_seq - (r.last_seq || 0);
+		const st = app.states.get(f.room);
+		if (missed > 0 && r.joined && f.room !== app.current && !(st && st.loaded)) {
+			r.unread = (r.unread || 0) + missed;
+			renderRooms();
+		}
 		r.last_seq = Math.max(r.last_seq || 0, f.last_seq);
+	}
 	if (Array.isArray(f.online))
 		app.online.set(f.room, new Set(f.online.map((u) => String(u && u.id != null ? u.id : u))));
 	if (f.room === app.current)
 		renderRoomHead();
+	if (r.kind === 'direct')
+		renderRooms();
 }
 
 function isMine(m) {
@@ -272,6 +293,8 @@ function isMine(m) {
 function onMessage(m) {
 	const r = app.rooms.get(m.room);
 	const st = app.states.get(m.room);
+	if (m.user)	// sending moves the sender's read marker to the message
+		app.readers.update(m.room, m.user, m.seq);
 	if (r) {
 		if (m.seq > (r.last_seq || 0)) {
 			if (!isMine(m) && !(m.room === app.current && !document.hidden))
@@ -307,6 +330,7 @@ function shown(st, {shown: added = [], updated = []} = {}) {
 		ui.messages.scrollToBottom();
 	setHistoryStatus(st);
 	markRead();
+	refreshSeen();
 }
 
 function onAck(f) {
@@ -364,6 +388,8 @@ function findEntry(clientId) {
 function onErrorFrame(f) {
 	if (AUTH_CODES.has(f.code))
 		return goLogin();
+	if (ui.calls && ui.calls.onError(f))
+		return;
 	const [st, e] = f.ref ? findEntry(f.ref) : [null, null];
 	if (st && e) {
 		if (RETRY_CODES.has(f.code)) {
@@ -400,7 +426,7 @@ function onTyping(f) {
 		return;
 	const name = f.user.username;
 	clearTimeout(app.typing.get(name));
-	app.typing.set(name, setTimeout(() => stopTyping(name), 5000));
+	app.typing.set(name, setTimeout(() => stopTyping(name), TYPING_SHOWN));
 	renderTyping();
 }
 
@@ -412,12 +438,20 @@ function stopTyping(name) {
 	renderTyping();
 }
 
+// The line fades out (CSS on .typing without .on) before its text goes.
+let typingClear = 0;
 function renderTyping() {
 	const names = [...app.typing.keys()];
-	ui.typing.textContent = names.length === 0 ? ''
-		: names.length === 1 ? `${names[0]} is typing…`
+	clearTimeout(typingClear);
+	if (names.length === 0) {
+		ui.typing.classList.remove('on');
+		typingClear = setTimeout(() => { ui.typing.textContent = ''; }, 600);
+		return;
+	}
+	ui.typing.textContent = names.length === 1 ? `${names[0]} is typing…`
 		: names.length === 2 ? `${names[0]} and ${names[1]} are typing…`
 		: 'Several people are typing…';
+	ui.typing.classList.add('on');
 }
 
 function onPresence(f) {
@@ -431,6 +465,12 @@ function onPresence(f) {
 		app.online.get(f.room).delete(String(f.user.id));
 	if (f.room === app.current)
 		renderRoomHead();
+	if (app.rooms.get(f.room)?.kind === 'direct')
+		renderRooms();
+	// A new member came online here (joined, accepted an invitation): count and
+	// read markers are stale.
+	if (f.online && f.room === app.current && !app.readers.knows(f.room, f.user.id))
+		loadMembers(f.room);
 }
 
 function onPatch(f) {
@@ -438,8 +478,10 @@ function onPatch(f) {
 	if (!st)
 		return;
 	const m = st.patch(f);
-	if (m && f.room === app.current)
+	if (m && f.room === app.current) {
 		ui.messages.update(m);
+		refreshSeen();
+	}
 }
 
 function onRemoved(f) {
@@ -448,9 +490,19 @@ function onRemoved(f) {
 		return;
 	app.subscribed.delete(f.room);
 	app.online.delete(f.room);
+	app.readers.forget(f.room);
+	if (ui.roomDialog.room && ui.roomDialog.room.id === f.room)
+		ui.roomDialog.close();
 	if (r.kind === 'public') {
 		r.joined = false;
 		r.unread = 0;
+		// Left, kicked, or deleted? A deleted room leaves the list.
+		api.room(f.room).catch((err) => {
+			if (err.status === 404 && f.room !== app.current) {
+				dropRoom(f.room);
+				renderRooms();
+			}
+		});
 	} else {
 		dropRoom(f.room);
 	}
@@ -468,8 +520,12 @@ function onRoomEvent(f) {
 	const r = upsertRoom({joined: true, ...room}, {front: true});
 	if (r.joined)
 		subscribe(r.id);
-	if (r.id === app.current)
+	ui.roomDialog.changed(r);
+	if (r.id === app.current) {
 		renderRoomHead();
+		if (app.states.has(r.id))
+			setHistoryStatus(app.states.get(r.id));	// it names the room
+	}
 	renderRooms();
 }
 
@@ -479,8 +535,14 @@ function onInvite(f) {
 
 function onRead(f) {
 	const r = app.rooms.get(f.room);
-	if (!r || !f.user || String(f.user.id) !== String(app.me.id))
+	if (!r || !f.user)
 		return;
+	if (String(f.user.id) !== String(app.me.id)) {
+		// Someone else's marker: "Seen by …".
+		if (app.readers.update(f.room, f.user, f.seq) && f.room === app.current)
+			refreshSeen();
+		return;
+	}
 	// My own read marker, moved in another tab.
 	r.unread = Math.max(0, (r.last_seq || 0) - f.seq);
 	app.lastRead.set(f.room, Math.max(app.lastRead.get(f.room) || 0, f.seq));
@@ -490,7 +552,10 @@ function onRead(f) {
 // ---- the open room ----
 
 function renderRoomHead() {
+	if (ui.calls)
+		ui.calls.setRoom(app.rooms.get(app.current));
 	const r = app.rooms.get(app.current);
+	ui.roomMenu.hidden = !r;
 	if (!r) {
 		ui.roomTitle.textContent = 'Choose a room';
 		ui.roomInfo.textContent = '';
@@ -579,8 +644,11 @@ async function openRoom(id) {
 		return;
 	ui.messages.show(st);
 	setHistoryStatus(st);
-	if (r.joined)
+	if (r.joined) {
 		subscribe(id);
+		loadMembers(id);
+	}
+	refreshSeen();
 	markRead();
 	if (matchMedia('(pointer: fine)').matches && r.joined)
 		ui.composer.focus();
@@ -669,6 +737,78 @@ async function joinCurrent() {
 	}
 }
 
+// ---- read markers of others, people, the room's details ----
+
+// Members of a joined room: their read markers (for "Seen by …") and count.
+async function loadMembers(id) {
+	let res;
+	try {
+		res = await api.members(id);
+	} catch (err) {
+		if (err.status === 401)
+			goLogin();
+		return;	// best effort: no "Seen by" until the next open
+	}
+	onMembers(id, (res && res.members) || []);
+}
+
+function onMembers(id, members) {
+	app.readers.load(id, members);
+	const r = app.rooms.get(id);
+	if (r)
+		r.member_count = members.length;
+	if (id === app.current) {
+		renderRoomHead();
+		refreshSeen();
+	}
+}
+
+// "Seen by …" under my newest message in the open room.
+function refreshSeen() {
+	const id = app.current;
+	const st = app.states.get(id);
+	if (!st || !ui.messages)
+		return;
+	for (let s = st.top; s > st.base; s--) {
+		const m = st.bySeq.get(s);
+		if (m && isMine(m) && m.kind !== 'system' && !m.deleted) {
+			ui.messages.setSeen(id, s, seenText(app.readers.seenBy(id, s, app.me.id)));
+			return;
+		}
+	}
+	ui.messages.setSeen(id, 0, '');
+}
+
+// A direct room's other person is online (has a socket in it).
+function directOnline(r) {
+	const set = app.online.get(r.id);
+	return Boolean(set && [...set].some((uid) => uid !== String(app.me.id)));
+}
+
+// A direct room from POST /api/dm (or any room to show now).
+function openGivenRoom(room) {
+	upsertRoom({member_count: 2, last_seq: 0, unread: 0, ...room, joined: true}, {front: true});
+	subscribe(room.id);
+	openRoom(room.id);
+}
+
+// After I deleted or left a room over HTTP (the `removed` frame may follow).
+function roomGone(id, how) {
+	const r = app.rooms.get(id);
+	app.subscribed.delete(id);	// the server unsubscribes this socket itself
+	app.readers.forget(id);
+	if (r && r.kind === 'public' && how === 'left') {
+		r.joined = false;
+		r.unread = 0;
+		app.online.delete(id);
+	} else {
+		dropRoom(id);
+	}
+	renderRooms();
+	if (app.current === id)
+		openRoom(app.rooms.has(id) ? id : null);
+}
+
 // ---- phone sidebar ----
 
 function openSidebar() {
@@ -714,6 +854,7 @@ async function start() {
 		roomsError: $('#rooms-error'),
 		menu: $('#menu'),
 		scrim: $('#scrim'),
+		roomMenu: $('#room-menu'),
 	});
 
 	let me;
@@ -736,6 +877,9 @@ async function start() {
 		others: $('#public-rooms'),
 		othersTitle: $('#public-rooms-title'),
 		empty: $('#rooms-empty'),
+		direct: $('#direct-rooms'),
+		directTitle: $('#direct-rooms-title'),
+		isOnline: directOnline,
 		onOpen: (id) => openRoom(id),
 	});
 	ui.messages = new MessagesView({
@@ -747,6 +891,9 @@ async function start() {
 		meName: me.username,
 		onNearTop: loadOlder,
 		onAtBottom: markRead,
+		onEdit: (m) => ui.actions.edit(m),
+		onDelete: (m) => ui.actions.remove(m),
+		onPerson: (u) => ui.people.showPerson(u),
 		onRetry: (e) => {
 			const st = app.states.get(app.current);
 			if (!st)
@@ -764,6 +911,7 @@ async function start() {
 			ui.messages.showPending(st);
 		},
 	});
+	ui.calls = new Calls({me, send: (frame) => Boolean(app.socket && app.socket.send(frame)), notice});
 	ui.composer = new Composer({
 		form: $('#composer'),
 		onSend: sendMessage,
@@ -812,6 +960,27 @@ async function start() {
 			subscribe(inv.room.id);
 			openRoom(inv.room.id);
 		},
+	});
+	ui.people = new PeopleDialog({meId: me.id, onOpenRoom: openGivenRoom, onUnauthenticated: goLogin});
+	$('#people').addEventListener('click', () => ui.people.open());
+	ui.roomDialog = new RoomDialog({
+		meId: me.id,
+		onMembers,
+		onRenamed: (room) => onRoomEvent({room}),
+		onGone: roomGone,
+		onPerson: (u) => ui.people.showPerson(u),
+		onUnauthenticated: goLogin,
+		isOnline: (roomId, userId) => Boolean(app.online.get(roomId)?.has(String(userId))),
+	});
+	ui.roomMenu.addEventListener('click', () => {
+		const r = app.rooms.get(app.current);
+		if (r)
+			ui.roomDialog.open(r);
+	});
+	ui.actions = new MessageActions({
+		onChanged: onPatch,
+		onProblem: (text) => notice(text),
+		onUnauthenticated: goLogin,
 	});
 
 	app.socket = new ChatSocket({

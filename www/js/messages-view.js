@@ -3,12 +3,17 @@
 // For: drawing a RoomState — its contiguous run of messages as bubbles, each with
 // author and local time, day dividers, and its outbox as "sending…" bubbles below —
 // and keeping the scroll where a reader expects it (stick to the bottom when at
-// the bottom, stay put when older messages are put on top).
+// the bottom, stay put when older messages are put on top). It also offers Edit
+// and Delete on one's own messages, makes other authors' names clickable, and
+// shows "Seen by …" under a given message (setSeen).
 // Not for: deciding what is shown (room-state.js) or fetching (chat.js).
 
 import {el, clear, appendLinkified} from './dom.js';
 
 const NEAR = 80;	// px from an edge that still counts as "at" it
+// The server takes edits for 24 hours (contract section 8); the button goes a
+// minute earlier so a click at the edge does not fail.
+export const EDIT_WINDOW_MS = 24 * 3600 * 1000 - 60 * 1000;
 
 const timeFmt = new Intl.DateTimeFormat(undefined, {hour: '2-digit', minute: '2-digit'});
 const fullFmt = new Intl.DateTimeFormat(undefined, {dateStyle: 'full', timeStyle: 'medium'});
@@ -36,9 +41,15 @@ function dayLabel(d) {
 export class MessagesView {
 	// scroller: the scrolling box; list, pending: <ol>s; meId: the signed-in user's id;
 	// onNearTop() when the reader scrolls to the top; onRetry(entry), onDiscard(entry)
-	// for failed sends; onAtBottom() when the newest message is in view.
-	constructor({scroller, list, pending, status, meId, meName, onNearTop, onRetry, onDiscard, onAtBottom}) {
-		Object.assign(this, {scroller, list, pending, status, meId, meName, onNearTop, onRetry, onDiscard, onAtBottom});
+	// for failed sends; onAtBottom() when the newest message is in view;
+	// onEdit(message), onDelete(message) for one's own; onPerson(user) when
+	// another author's name is clicked.
+	constructor({scroller, list, pending, status, meId, meName, onNearTop, onRetry, onDiscard, onAtBottom,
+		onEdit = () => {}, onDelete = () => {}, onPerson = () => {}}) {
+		Object.assign(this, {scroller, list, pending, status, meId, meName, onNearTop, onRetry, onDiscard, onAtBottom,
+			onEdit, onDelete, onPerson});
+		this.seen = {room: null, seq: 0, text: ''};
+		this.seenNode = null;
 		this.room = null;
 		this.version = -1;
 		this.lo = 0;	// lowest seq drawn (0: none)
@@ -83,8 +94,34 @@ export class MessagesView {
 			this.hi = m.seq;
 		}
 		this.list.append(frag);
+		this.placeSeen();
 		this.showPending(state);
 		this.scrollToBottom();
+	}
+
+	// "Seen by …" under message seq of room (text '' hides it). Kept across
+	// redraws until changed.
+	setSeen(room, seq, text) {
+		const s = this.seen;
+		if (s.room === room && s.seq === seq && s.text === text && (!text || this.seenNode))
+			return;
+		this.seen = {room, seq, text};
+		this.placeSeen();
+	}
+
+	placeSeen() {
+		const stick = this.atBottom();
+		if (this.seenNode)
+			this.seenNode.remove();
+		this.seenNode = null;
+		const {room, seq, text} = this.seen;
+		const at = room === this.room && text ? this.nodes.get(seq) : null;
+		if (!at)
+			return;
+		this.seenNode = el('li', {class: 'seen muted small', text, attrs: {'data-testid': 'seen', 'data-seq': seq}});
+		at.after(this.seenNode);
+		if (stick)
+			this.scrollToBottom();
 	}
 
 	// Brings the screen up to date with state: new messages at the bottom, older ones
@@ -147,8 +184,13 @@ export class MessagesView {
 	// Redraws one shown message (edited or deleted).
 	update(m) {
 		const old = this.nodes.get(m.seq);
-		if (old)
-			old.replaceWith(this.bubble(m));
+		if (old) {
+			const focused = old.contains(document.activeElement);
+			const li = this.bubble(m);
+			old.replaceWith(li);
+			if (focused)
+				li.querySelector('.msg-actions button')?.focus();
+		}
 	}
 
 	// Drops messages no longer in state (trimmed from the top) without a redraw.
@@ -188,15 +230,32 @@ export class MessagesView {
 			cls.push('deleted');
 		const body = el('div', {class: 'body'});
 		if (m.deleted || m.body == null)
-			body.textContent = 'This message was deleted.';
+			body.textContent = 'message deleted';
 		else
 			appendLinkified(body, m.body);
+		const name = user.username || 'unknown';
+		// Another live person's name opens their card (message, block).
+		const author = !own && user.id != null && m.kind !== 'system' && name !== 'deleted user'
+			? el('button', {class: 'author person', text: name,
+				attrs: {type: 'button', title: `${name}: message or block`},
+				on: {click: () => this.onPerson(user)}})
+			: el('span', {class: 'author', text: name});
+		const mine = own && !m.deleted && m.kind !== 'system';
+		const canEdit = mine && m.body != null && Date.now() - d.getTime() < EDIT_WINDOW_MS;
+		const actions = mine ? el('span', {class: 'msg-actions'},
+			canEdit ? el('button', {class: 'link', text: 'Edit',
+				attrs: {type: 'button', 'data-action': 'edit', 'aria-label': 'Edit message'},
+				on: {click: () => this.onEdit(m)}}) : null,
+			el('button', {class: 'link', text: 'Delete',
+				attrs: {type: 'button', 'data-action': 'delete', 'aria-label': 'Delete message'},
+				on: {click: () => this.onDelete(m)}})) : null;
 		const li = el('li', {class: cls.join(' '), attrs: {'data-seq': m.seq, 'data-testid': 'message'}},
 			el('div', {class: 'meta'},
-				el('span', {class: 'author', text: user.username || 'unknown'}),
+				author,
 				el('time', {text: timeFmt.format(d), attrs: {datetime: m.created_at, title: fullFmt.format(d)}}),
 				m.edited_at && !m.deleted ? el('span', {class: 'edited', text: 'edited',
-					attrs: {title: `Edited ${fullFmt.format(new Date(m.edited_at))}`}}) : null),
+					attrs: {title: `Edited ${fullFmt.format(new Date(m.edited_at))}`}}) : null,
+				actions),
 			body);
 		this.nodes.set(m.seq, li);
 		return li;
