@@ -23,6 +23,18 @@
 
 /* ---- output ---------------------------------------------------------- */
 
+/* Marks the connection as ending (done: 1, or 2 when the client is gone and
+ * nothing more can be written) for the reason why (a static word, for the
+ * audit's disconnect line); the first reason given is kept. */
+static void
+conn_end(struct ws_conn *c, int done, const char *why)
+{
+	if (c->why == NULL)
+		c->why = why;
+	if (c->done < done)
+		c->done = done;
+}
+
 static size_t
 conn_backlog(struct ws_conn *c)
 {
@@ -36,14 +48,14 @@ ws_conn_write(struct ws_conn *c, const char *line, size_t len)
 		return; /* the client is gone */
 	if (c->p.out(c->p.out_ctx, line, len) != PC_OK) {
 		pc_log_info("client gone (write failed)");
-		c->done = 2;
+		conn_end(c, 2, "client_gone");
 		return;
 	}
 	c->last_out_ms = pc_clock_mono_ms();
 	if (conn_backlog(c) > WS_OUT_HARD) {
 		pc_log_warn("client reads nothing: %zu bytes waiting, closing",
 		            conn_backlog(c));
-		c->done = 2;
+		conn_end(c, 2, "slow_client");
 	}
 }
 
@@ -84,9 +96,11 @@ conn_emit(struct ws_conn *c, const char *line, size_t len)
 	}
 }
 
-void
-ws_conn_error(struct ws_conn *c, enum pc_err e, const char *message,
-              const char *ref, const char *field, int64_t retry_after_ms)
+/* An error frame the worker makes itself, without an audit line (for errors
+ * that answer no input: the connection is ending). */
+static void
+conn_error_frame(struct ws_conn *c, enum pc_err e, const char *message,
+                 const char *ref, const char *field, int64_t retry_after_ms)
 {
 	if (c->p.text)
 		conn_write_owned(c, ws_text_error(pc_err_code(e),
@@ -96,6 +110,14 @@ ws_conn_error(struct ws_conn *c, enum pc_err e, const char *message,
 	else
 		conn_write_owned(c, ws_frame_error(e, message, ref, field,
 		                                   retry_after_ms));
+}
+
+void
+ws_conn_error(struct ws_conn *c, enum pc_err e, const char *message,
+              const char *ref, const char *field, int64_t retry_after_ms)
+{
+	ws_audit_refused(c->p.audit, pc_err_code(e), 0, field);
+	conn_error_frame(c, e, message, ref, field, retry_after_ms);
 }
 
 /* ---- rooms ----------------------------------------------------------- */
@@ -396,6 +418,7 @@ ws_conn_leave(struct ws_conn *c, int64_t room)
 		return PC_ERR_UNAVAILABLE;
 	if ((r = ws_conn_room(c, room)) != NULL)
 		conn_room_remove(c, r);
+	ws_audit_leave(c->p.audit, room, "client");
 	return PC_OK;
 }
 
@@ -550,8 +573,8 @@ in_authed(struct ws_conn *c, const struct conn_in *m)
 	    pc_json_get_str(root, "session", &sid) != PC_OK ||
 	    strlen(name) > PC_USERNAME_MAX || strlen(sid) > PC_SID_MAX) {
 		pc_log_err("malformed authed payload");
-		ws_conn_error(c, PC_ERR_UNAVAILABLE, NULL, NULL, NULL, -1);
-		c->done = 1;
+		conn_error_frame(c, PC_ERR_UNAVAILABLE, NULL, NULL, NULL, -1);
+		conn_end(c, 1, "broker_error");
 		goto out;
 	}
 	(void)pc_json_get_int(root, "exp", 0, INT64_MAX, &exp);
@@ -567,13 +590,14 @@ in_authed(struct ws_conn *c, const struct conn_in *m)
 			conn_emit(c, hello, strlen(hello));
 		free(hello);
 		pc_log_info("user %lld session %s", (long long)uid, sid);
+		ws_audit_connect(c->p.audit, uid, sid, c->p.text);
 		if (c->p.room > 0) {
 			enum pc_err e = ws_conn_join(c, c->p.room, -1);
 
 			if (e != PC_OK) {
 				ws_conn_error(c, e, NULL, "join", NULL, -1);
 				if (c->p.text)
-					c->done = 1;
+					conn_end(c, 1, "join_refused");
 			}
 		}
 	} else {
@@ -602,6 +626,15 @@ conn_error_code(const char *line, size_t len)
 	return e;
 }
 
+/* The same as a static word for the audit ("error" when there is none). */
+static const char *
+conn_error_word(const char *line, size_t len)
+{
+	enum pc_err e = conn_error_code(line, len);
+
+	return e == PC_ERR__MAX ? "error" : pc_err_code(e);
+}
+
 static void
 in_error(struct ws_conn *c, const struct conn_in *m)
 {
@@ -611,8 +644,12 @@ in_error(struct ws_conn *c, const struct conn_in *m)
 	if (m->h.req_id != 0 && m->h.req_id == c->auth_req) {
 		/* unauthenticated, limit_reached, session revoked while away.
 		 */
+		const char *code = conn_error_word(m->payload, m->len);
+
+		if (!c->authed)
+			ws_audit_reject(c->p.audit, code);
 		conn_emit(c, m->payload, m->len);
-		c->done = 1;
+		conn_end(c, 1, code);
 		return;
 	}
 	for (i = 0; i < c->nrooms; i++) {
@@ -637,15 +674,22 @@ in_error(struct ws_conn *c, const struct conn_in *m)
 			if (rm != NULL)
 				conn_emit(c, rm, strlen(rm));
 			free(rm);
-		} else
+			ws_audit_leave(c->p.audit, r->id, "server");
+		} else {
+			ws_audit_refused(c->p.audit,
+			                 conn_error_word(m->payload, m->len),
+			                 r->id, NULL);
 			conn_emit(c, m->payload, m->len);
+		}
 		conn_room_remove(c, r);
-		if (c->p.text)
-			c->done = 1; /* text mode cannot read its room */
+		if (c->p.text) /* text mode cannot read its room */
+			conn_end(c, 1, "join_refused");
 		return;
 	}
 	if ((ps = conn_pending(c, m->h.req_id)) != NULL)
 		conn_pending_remove(c, ps);
+	ws_audit_refused(c->p.audit, conn_error_word(m->payload, m->len),
+	                 m->h.room, NULL);
 	conn_emit(c, m->payload, m->len);
 }
 
@@ -672,6 +716,7 @@ in_joined(struct ws_conn *c, const struct conn_in *m)
 	if (r->was_joined)
 		return; /* a re-join after a broker restart: not shown again */
 	r->was_joined = 1;
+	ws_audit_join(c->p.audit, r->id, m->h.seq);
 	if (c->p.text)
 		ws_text_label_from_joined(m->payload, m->len, r->id, r->label,
 		                          sizeof(r->label));
@@ -702,6 +747,19 @@ in_msg(struct ws_conn *c, const struct conn_in *m)
 		room_fetch(c, r);
 }
 
+/* The message id of an ack line, for the audit (0 when it has none). */
+static int64_t
+conn_ack_id(const char *line, size_t len)
+{
+	cJSON *root = NULL;
+	int64_t id = 0;
+
+	if (pc_json_parse(line, len, &root) == PC_OK)
+		(void)pc_json_get_int(root, "id", 1, INT64_MAX, &id);
+	cJSON_Delete(root);
+	return id;
+}
+
 static void
 in_ack(struct ws_conn *c, const struct conn_in *m)
 {
@@ -709,6 +767,9 @@ in_ack(struct ws_conn *c, const struct conn_in *m)
 
 	if (ps != NULL)
 		conn_pending_remove(c, ps);
+	if (c->p.audit != NULL)
+		ws_audit_send(c->p.audit, m->h.room, m->h.seq,
+		              conn_ack_id(m->payload, m->len));
 	conn_emit(c, m->payload, m->len);
 }
 
@@ -765,18 +826,21 @@ in_removed(struct ws_conn *c, const struct conn_in *m)
 {
 	struct ws_room *r = ws_conn_room(c, m->h.room);
 
-	if (r != NULL)
+	if (r != NULL) {
+		ws_audit_leave(c->p.audit, r->id, "server");
 		conn_room_remove(c, r);
+	}
 	conn_emit(c, m->payload, m->len);
 	if (c->p.text && m->h.room == c->p.room)
-		c->done = 1;
+		conn_end(c, 1, "removed");
 }
 
 static void
 in_close(struct ws_conn *c, const struct conn_in *m)
 {
 	conn_emit(c, m->payload, m->len);
-	c->done = 1;
+	/* session_revoked, and whatever else the broker closes us for. */
+	conn_end(c, 1, conn_error_word(m->payload, m->len));
 }
 
 static void
@@ -925,20 +989,21 @@ ws_conn_timers(struct ws_conn *c, int64_t now, int64_t wall_ms)
 	if (!c->authed) {
 		if (now - c->started_ms >= WS_AUTH_TIMEOUT_MS) {
 			pc_log_warn("no answer from the broker");
-			ws_conn_error(c, PC_ERR_UNAVAILABLE,
-			              "the message service is not reachable",
-			              NULL, NULL, -1);
-			c->done = 1;
+			conn_error_frame(c, PC_ERR_UNAVAILABLE,
+			                 "the message service is not reachable",
+			                 NULL, NULL, -1);
+			conn_end(c, 1, "auth_timeout");
 			return 0;
 		}
 	} else if (c->exp > 0 && wall_ms >= c->exp * 1000) {
-		ws_conn_error(c, PC_ERR_SESSION_EXPIRED, NULL, NULL, NULL, -1);
-		c->done = 1;
+		conn_error_frame(c, PC_ERR_SESSION_EXPIRED, NULL, NULL, NULL,
+		                 -1);
+		conn_end(c, 1, "session_expired");
 		return 0;
 	}
 	if (now - c->last_in_ms >= WS_IDLE_MS) {
 		pc_log_info("idle for %d s: closing", WS_IDLE_MS / 1000);
-		c->done = 1;
+		conn_end(c, 1, "idle");
 		return 0;
 	}
 	wait = min_wait(wait, c->last_in_ms + WS_IDLE_MS, now);

@@ -26,6 +26,10 @@
  * ack). The `joined` frame of such a re-join is not written again: the client
  * never left the room. While the link is down, requests get `unavailable`.
  *
+ * Audit (audit.h): the connection writes the connect, join, leave, send and
+ * refused lines itself, and names in `why` the reason it ended, for the
+ * disconnect line main.c writes.
+ *
  * Not here: reading stdin (lineio.h), parsing client frames (cmd.h), NNG
  * (bridge.h), rendering human lines (textmode.h). conn talks to the client
  * and to the broker only through the two callbacks it is given, so unit tests
@@ -36,6 +40,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "audit.h"
 #include "err.h"
 #include "token.h"
 #include "valid.h"
@@ -117,6 +122,7 @@ struct ws_conn_params {
 	void *out_ctx;
 	ws_link_fn link;
 	void *link_ctx;
+	struct ws_audit *audit; /* may be NULL: no audit lines */
 };
 
 struct ws_conn {
@@ -144,8 +150,10 @@ struct ws_conn {
 	/* text mode: client ids "t-<start ms>-<pid>-<n>" */
 	char text_idbase[40];
 	uint64_t text_n;
-	/* set when the connection must end */
+	/* set when the connection must end, with why (a static word for the
+	 * audit's disconnect line: idle, slow_client, session_revoked, ...) */
 	int done;
+	const char *why;
 };
 
 /* Initialises c (zeroed first); PC_OK. Nothing is written or sent yet. */

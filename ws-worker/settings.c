@@ -3,6 +3,7 @@
  * broker and the API come from conf.h's macros, so they are spelled once.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,11 @@ static const struct pc_conf_row ws_settings_rows[] = {
         PC_CONF_ROW_TRUSTED_PROXIES(struct ws_settings, trusted_proxies),
         PC_CONF_LIMIT_ROWS(struct ws_settings, limits),
         PC_CONF_ROW_LOG_LEVEL(struct ws_settings, log_level),
+        {"sandbox", "PIPECHAT_SANDBOX", PC_CONF_STR, 1, 16, "on", 0,
+         offsetof(struct ws_settings, sandbox),
+         "on (seccomp allowlist; a syscall outside it kills the worker), or "
+         "trap or log in builds with PIPECHAT_TEST_HOOKS (name it on "
+         "stderr, or let the kernel log it)"},
 };
 
 #define WS_SETTINGS_N (sizeof(ws_settings_rows) / sizeof(ws_settings_rows[0]))
@@ -34,6 +40,18 @@ ws_settings_load(struct ws_settings *s, char *errbuf, size_t errlen)
 	    (s->origins = pc_conf_default_origins(s->port)) == NULL) {
 		ws_settings_free(s);
 		return PC_ERR_NOMEM;
+	}
+	if (pc_sandbox_mode_parse(s->sandbox, &s->sandbox_mode) != PC_OK) {
+		enum pc_sandbox_mode m;
+		const char *also = pc_sandbox_mode_parse("trap", &m) == PC_OK
+		                           ? ", trap or log"
+		                           : " (trap and log need a build with "
+		                             "PIPECHAT_TEST_HOOKS)";
+
+		snprintf(errbuf, errlen, "PIPECHAT_SANDBOX=%s: want on%s",
+		         s->sandbox, also);
+		ws_settings_free(s);
+		return PC_ERR_INVALID;
 	}
 	return PC_OK;
 }

@@ -2,7 +2,8 @@
  * settings.h: the worker's settings table (common/conf.h), read once from the
  * environment websocketd passes on (--passenv) before anything else happens.
  * The worker needs no database and no secret: only where the broker is, which
- * origins may open a socket, and the per-socket room limit.
+ * origins may open a socket, the per-socket room limit, and the sandbox
+ * mode (sandbox.h).
  */
 #ifndef PIPECHAT_WS_SETTINGS_H
 #define PIPECHAT_WS_SETTINGS_H
@@ -11,6 +12,7 @@
 #include "conf.h"
 #include "err.h"
 #include "log.h"
+#include "sandbox.h"
 
 struct ws_settings {
 	char *broker_dir;      /* PIPECHAT_BROKER_DIR, required */
@@ -20,6 +22,8 @@ struct ws_settings {
 	                          logs) */
 	struct pc_limits limits; /* max_rooms_per_socket is enforced here */
 	enum pc_log_level log_level;
+	char *sandbox; /* PIPECHAT_SANDBOX: on, or trap/log (test builds) */
+	enum pc_sandbox_mode sandbox_mode; /* parsed from sandbox */
 };
 
 /*

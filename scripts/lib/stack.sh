@@ -6,7 +6,9 @@
 #
 # Every process carries PIPECHAT_STACK=<state folder> in its environment: a pid
 # file is trusted only when /proc/<pid>/environ says so, so a recycled pid or
-# another stack's process is never signalled.
+# another stack's process is never signalled. nginx is the one exception: it
+# writes its process title over its argv and environment (setproctitle), so
+# its marker is that title, which names the stack's own prefix folder.
 
 PC_LOCK_FD=9
 
@@ -41,7 +43,10 @@ pc_service_env() {
 		# shellcheck disable=SC1091
 		. "$PC_RUN/settings.env"
 		for k in $(sed -n 's/^\(PIPECHAT_[A-Z0-9_]*\)=.*/\1/p' "$PC_RUN/settings.env"); do
-			case $name:$k in ws:PIPECHAT_METRICS_TOKEN | web:PIPECHAT_METRICS_TOKEN) continue ;; esac
+			case $name:$k in
+			ws:PIPECHAT_METRICS_TOKEN | web:PIPECHAT_METRICS_TOKEN) continue ;;
+			ws:PIPECHAT_TURN_SECRET_FILE | web:PIPECHAT_TURN_SECRET_FILE) continue ;;
+			esac
 			printf '%s=%s\n' "$k" "${!k}"
 		done
 	)
@@ -62,9 +67,24 @@ pc_service_env() {
 }
 
 # pc_pid_is_ours PID: PID is alive (not a zombie) and belongs to this stack.
+# An empty environment is a zombie, or a process inside execve (pc_spawn's
+# pid runs sh, setpriv, env and the service in turn; between the two halves
+# of an exec the new image's environment is not mapped yet): it is looked at
+# again a few times before the answer is no.
 pc_pid_is_ours() {
-	[ -r "/proc/$1/environ" ] || return 1
-	grep -qxF "PIPECHAT_STACK=$PC_VAR" < <(tr '\0' '\n' 2>/dev/null <"/proc/$1/environ")
+	local try env
+	for try in 1 2 3 4 5; do
+		[ -r "/proc/$1/environ" ] || return 1
+		env=$(tr '\0' '\n' 2>/dev/null <"/proc/$1/environ") || return 1
+		grep -qxF "PIPECHAT_STACK=$PC_VAR" <<<"$env" && return 0
+		# nginx (see the top): "nginx: master process nginx -e stderr -p PREFIX/ -c ...".
+		[ -n "${PC_NGINX_PREFIX:-}" ] &&
+			grep -qF -- " -p $PC_NGINX_PREFIX/ " < <(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") &&
+			return 0
+		[ -z "$env" ] || return 1
+		sleep 0.02
+	done
+	return 1
 }
 
 # pc_pid NAME: prints NAME's pid when it runs.
@@ -129,10 +149,16 @@ pc_stop_service() {
 }
 
 # pc_kill_service NAME: SIGKILL to NAME's main process only, as a crash would.
+# nginx's workers outlive their master and keep the port, so for nginx the
+# whole process group goes: the web server crashed, and can be started again.
 pc_kill_service() {
 	local name=$1 pid
 	if pid=$(pc_pid "$name"); then
-		kill -KILL "$pid" 2>/dev/null || true
+		if [ "$name:${PC_WEB:-lighttpd}" = web:nginx ]; then
+			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+		else
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
 		pc_wait_gone "$pid" 5 || true
 	fi
 	rm -f -- "$PC_RUN/$name.pid"
@@ -148,11 +174,39 @@ svc_start_api() {
 	rm -f -- "$PC_API_SOCK"
 	pc_spawn api spawn-fcgi -n -s "$PC_API_SOCK" -M 0600 -- "$(pc_bin api)"
 }
+# pc_ws_max_workers: PIPECHAT_MAX_WORKERS from the stack's settings (default
+# 4000), websocketd's --maxforks: the most workers (sockets) at once; the
+# socket past it is refused at the upgrade with 429, so a flood of connections
+# costs at most that many processes. 4000 fits this machine's bounds
+# (FACTS.md): about 16,000 of websocketd's 20,000 descriptors, and 4000
+# processes of the 32,768 pids (each worker also has NNG's threads).
+pc_ws_max_workers() {
+	local v
+	# shellcheck disable=SC1091
+	v=$(. "$PC_RUN/settings.env" && echo "${PIPECHAT_MAX_WORKERS:-4000}")
+	if ! [[ $v =~ ^[0-9]{1,7}$ ]] || [ "$v" -lt 1 ] || [ "$v" -gt 1000000 ]; then
+		pc_warn "PIPECHAT_MAX_WORKERS=$v: want a number of processes, 1-1000000"
+		return 1
+	fi
+	echo "$((10#$v))"
+}
 svc_start_ws() {
-	pc_spawn ws websocketd --address=127.0.0.1 --port="$PC_WS_PORT" \
+	local max
+	max=$(pc_ws_max_workers) || return 1
+	pc_spawn ws websocketd --address=127.0.0.1 --port="$PC_WS_PORT" --maxforks="$max" \
 		--passenv="$(pc_ws_passenv)" "$(pc_bin ws)"
 }
-svc_start_web() { pc_spawn web lighttpd -D -f "$PC_WEB_CONF_DIR/pipechat.conf"; }
+svc_start_web() {
+	case ${PC_WEB:-lighttpd} in
+	nginx)
+		# Foreground (daemon off), pid and temporary files in the prefix,
+		# errors on stderr from the first line on (-e).
+		pc_spawn web nginx -e stderr -p "$PC_NGINX_PREFIX/" -c "$PC_WEB_CONF_DIR/pipechat.conf" \
+			-g 'daemon off;'
+		;;
+	*) pc_spawn web lighttpd -D -f "$PC_WEB_CONF_DIR/pipechat.conf" ;;
+	esac
+}
 
 # pc_valid_service NAME: true for db, broker, api, ws, web.
 pc_valid_service() { case " $PC_SERVICES " in *" $1 "*) return 0 ;; esac; return 1; }

@@ -1,0 +1,429 @@
+/*
+ * sandbox.c: rlimits, no_new_privs and the seccomp allowlist (sandbox.h).
+ *
+ * The allowlist is the table below: one row per system call, with what the
+ * filter does with it, the builds it applies to and who needs it. It was
+ * found by running tests/integration/test_ws_*.py and test_hardening_*.py
+ * against workers in log mode (PIPECHAT_SANDBOX=log: the kernel logs each
+ * call the filter would refuse; raise kernel.printk_ratelimit to 0 while
+ * looking, or most lines are suppressed) and trap mode, in the release and
+ * the ASan build, then trimmed to what was seen plus the rows marked as
+ * paths the tests do not reach. tests/unit/test_sandbox.c pins it: a row
+ * added or removed here fails that test until the test says the same.
+ * A worker killed by the filter leaves an audit line in the kernel log
+ * (dmesg: "type=1326 ... comm=pipechat-ws sig=31 syscall=N").
+ *
+ * RLIMIT_AS, by measurement (Debian 12, 2 cores, NNG 1.5.2, main.c keeps
+ * glibc to one malloc arena): a worker enters the sandbox with about 108 MiB
+ * of address space mapped, most of it reserved for the stacks of NNG's
+ * threads. Across test_ws_*.py no worker grew by 1 MiB; the one dropped at
+ * the 8 MiB output cap (test_hardening_limits.py) grew by 21 MiB. Its other
+ * bounds: held out-of-order messages (4 MiB per room) and NNG's queues (128
+ * + 256 messages of at most 80 KiB). 256 MiB of headroom is ten times what
+ * was seen; a runaway worker stops there (malloc fails, which the worker
+ * handles) instead of at the machine's memory. The limit is measured per
+ * process because VmSize depends on the NNG build and the core count.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "log.h"
+#include "sandbox.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SB_ASAN 1
+#endif
+#endif
+#ifndef SB_ASAN
+#define SB_ASAN 0
+#endif
+
+#define A PC_SB_ALWAYS
+#define S PC_SB_SANITIZER
+#define R PC_SB_RELEASE
+
+static const struct pc_sandbox_rule sb_rules[] = {
+        /* Seen in log mode through tests/integration/test_ws_*.py: */
+        {"read", PC_SB_ALLOW, A, "stdin, eventfd, NNG ipc"},
+        {"readv", PC_SB_ALLOW, A, "NNG ipc"},
+        {"write", PC_SB_ALLOW, A, "stdout, stderr, eventfd"},
+        {"writev", PC_SB_ALLOW, A, "stdout queue (lineio.c), NNG ipc"},
+        {"poll", PC_SB_ALLOW, A, "main loop, drain at exit"},
+        {"epoll_wait", PC_SB_ALLOW, A, "NNG poller thread"},
+        {"epoll_ctl", PC_SB_ALLOW, A, "NNG: watch a pipe's descriptor"},
+        {"futex", PC_SB_ALLOW, A, "NNG locks and condition variables"},
+        {"getrandom", PC_SB_ALLOW, A, "NNG: pipe ids, redial jitter"},
+        {"socket", PC_SB_SOCKET, A, "NNG redials a restarted broker"},
+        {"connect", PC_SB_ALLOW, A, "NNG redials a restarted broker"},
+        {"getsockopt", PC_SB_ALLOW, A, "NNG: SO_ERROR, SO_PEERCRED"},
+        {"sendmsg", PC_SB_ALLOW, A, "NNG ipc"},
+        {"recvmsg", PC_SB_ALLOW, A, "NNG ipc"},
+        {"shutdown", PC_SB_ALLOW, A, "NNG closes a pipe"},
+        {"fcntl", PC_SB_ALLOW, A, "NNG: non-blocking, close-on-exec"},
+        {"close", PC_SB_ALLOW, A, "NNG pipes, exit"},
+        {"getpid", PC_SB_ALLOW, A, "log and audit lines"},
+        {"gettid", PC_SB_ALLOW, A, "ASan, glibc"},
+        {"getuid", PC_SB_ALLOW, A, "bridge.c: the broker's uid check"},
+        {"mmap", PC_SB_NO_EXEC, A, "malloc, NNG messages"},
+        {"munmap", PC_SB_ALLOW, A, "free"},
+        {"mprotect", PC_SB_NO_EXEC, A, "glibc: a thread heap grows"},
+        {"prctl", PC_SB_SET_NAME, R, "NNG threads name themselves"},
+        {"exit_group", PC_SB_ALLOW, A, "the worker exits"},
+        /* Not seen in the tests, but on a path the worker can take: */
+        {"brk", PC_SB_ALLOW, A, "malloc: the main heap grows"},
+        {"mremap", PC_SB_ALLOW, A, "realloc of a large block"},
+        {"madvise", PC_SB_ALLOW, A, "free: a thread heap shrinks"},
+        {"clock_gettime", PC_SB_ALLOW, A, "timers, when the vDSO cannot"},
+        {"nanosleep", PC_SB_ALLOW, A, "NNG: short waits"},
+        {"clock_nanosleep", PC_SB_ALLOW, A, "NNG: short waits"},
+        {"rt_sigaction", PC_SB_ALLOW, A, "abort() of a failed assert"},
+        {"tgkill", PC_SB_SELF_KILL, A, "abort() of a failed assert"},
+        {"rt_sigreturn", PC_SB_ALLOW, A, "the SIGTERM handler returns"},
+        {"restart_syscall", PC_SB_ALLOW, A, "a sleep cut by a signal"},
+        {"exit", PC_SB_ALLOW, A, "a thread ends"},
+        /* NNG's threads are created before the filter, but one may start
+         * running only after it (seen as kills: rseq first): */
+        {"rseq", PC_SB_ALLOW, A, "glibc: a thread starts"},
+        {"set_robust_list", PC_SB_ALLOW, A, "glibc: a thread starts"},
+        {"rt_sigprocmask", PC_SB_ALLOW, A, "glibc: a thread starts"},
+        /* Refused quietly: the worker opens no file once it serves. */
+        {"open", PC_SB_EACCES, R, "nothing: refused"},
+        {"openat", PC_SB_EACCES, R, "nothing: refused"},
+        /* AddressSanitizer's report (a file, symbolized from the binary's
+         * debug info) and LeakSanitizer's check at exit (a tracer task
+         * that stops every thread), seen in log mode: */
+        {"open", PC_SB_ALLOW, S, "ASan: report file, /proc/self/maps"},
+        {"openat", PC_SB_ALLOW, S, "ASan: report, symbolizer"},
+        {"readlink", PC_SB_ALLOW, S, "ASan: /proc/self/exe"},
+        {"newfstatat", PC_SB_ALLOW, S, "ASan: symbolizer"},
+        {"ioctl", PC_SB_ALLOW, S, "ASan: report (isatty)"},
+        {"lseek", PC_SB_ALLOW, S, "LSan: /proc files"},
+        {"getdents", PC_SB_ALLOW, S, "LSan: /proc/self/task"},
+        {"clone", PC_SB_ALLOW, S, "LSan: tracer task"},
+        {"ptrace", PC_SB_ALLOW, S, "LSan: stops the threads"},
+        {"wait4", PC_SB_ALLOW, S, "LSan: tracer task"},
+        {"prctl", PC_SB_ALLOW, S, "NNG thread names; LSan PR_SET_PTRACER"},
+        {"sigaltstack", PC_SB_ALLOW, S, "LSan: tracer task"},
+        {"sched_getaffinity", PC_SB_ALLOW, S, "LSan: tracer task"},
+        {"getppid", PC_SB_ALLOW, S, "LSan: tracer task"},
+        {"sched_yield", PC_SB_ALLOW, S, "LSan: waits for its tracer"},
+};
+
+#undef A
+#undef S
+#undef R
+
+int
+pc_sandbox_sanitized(void)
+{
+	return SB_ASAN;
+}
+
+const struct pc_sandbox_rule *
+pc_sandbox_rules(size_t *n)
+{
+	*n = sizeof(sb_rules) / sizeof(sb_rules[0]);
+	return sb_rules;
+}
+
+int
+pc_sandbox_rule_applies(const struct pc_sandbox_rule *r)
+{
+	if (r->builds & PC_SB_ALWAYS)
+		return 1;
+	return SB_ASAN ? (r->builds & PC_SB_SANITIZER) != 0
+	               : (r->builds & PC_SB_RELEASE) != 0;
+}
+
+enum pc_err
+pc_sandbox_mode_parse(const char *s, enum pc_sandbox_mode *out)
+{
+	if (s == NULL || *s == '\0' || strcmp(s, "on") == 0) {
+		*out = PC_SANDBOX_ON;
+		return PC_OK;
+	}
+#ifdef PIPECHAT_TEST_HOOKS
+	if (strcmp(s, "trap") == 0) {
+		*out = PC_SANDBOX_TRAP;
+		return PC_OK;
+	}
+	if (strcmp(s, "log") == 0) {
+		*out = PC_SANDBOX_LOG;
+		return PC_OK;
+	}
+#endif
+	return PC_ERR_INVALID;
+}
+
+/* ---- trap mode ------------------------------------------------------- */
+
+#define SB_NAMES_MAX 512 /* syscall numbers named in trap mode */
+
+/* Names resolved before the filter is loaded, so the handler only reads. */
+static char *sb_names[SB_NAMES_MAX];
+
+/* Appends s to buf at *n, within size. Async-signal-safe. */
+static void
+sb_put(char *buf, size_t size, size_t *n, const char *s)
+{
+	while (*s != '\0' && *n < size)
+		buf[(*n)++] = *s++;
+}
+
+static void
+sb_put_num(char *buf, size_t size, size_t *n, long v)
+{
+	char d[24];
+	int i = 0;
+
+	if (v < 0) {
+		sb_put(buf, size, n, "-");
+		v = -v;
+	}
+	do
+		d[i++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0 && i < (int)sizeof(d));
+	while (i > 0 && *n < size)
+		buf[(*n)++] = d[--i];
+}
+
+/* SIGSYS in trap mode: names the call and makes it return -ENOSYS. */
+static void
+sb_on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	char line[160];
+	size_t n = 0;
+	int nr = si->si_syscall;
+	int saved = errno;
+
+	(void)sig;
+	sb_put(line, sizeof(line), &n, "pipechat sandbox: denied syscall ");
+	sb_put_num(line, sizeof(line), &n, nr);
+	sb_put(line, sizeof(line), &n, " (");
+	sb_put(line, sizeof(line), &n,
+	       nr >= 0 && nr < SB_NAMES_MAX && sb_names[nr] != NULL
+	               ? sb_names[nr]
+	               : "?");
+	sb_put(line, sizeof(line), &n, ")\n");
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* nothing to do: stderr is gone */
+	}
+#if defined(__x86_64__)
+	((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+#elif defined(__aarch64__)
+	((ucontext_t *)ctx)->uc_mcontext.regs[0] = (unsigned long)-ENOSYS;
+#else
+	(void)ctx;
+#endif
+	errno = saved;
+}
+
+static enum pc_err
+sb_trap_prepare(void)
+{
+	struct sigaction sa;
+	int i;
+
+	for (i = 0; i < SB_NAMES_MAX; i++)
+		if (sb_names[i] == NULL)
+			sb_names[i] = seccomp_syscall_resolve_num_arch(
+			        SCMP_ARCH_NATIVE, i);
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_sigaction = sb_on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSYS, &sa, NULL) < 0) {
+		pc_log_err("sigaction SIGSYS: %s", strerror(errno));
+		return PC_ERR_SYSTEM;
+	}
+	return PC_OK;
+}
+
+/* ---- rlimits --------------------------------------------------------- */
+
+/* Bytes of address space mapped now (VmSize), or 0 when unknown. */
+static uint64_t
+sb_vm_size(void)
+{
+	char buf[128];
+	unsigned long long pages = 0;
+	ssize_t r;
+	long pagesz = sysconf(_SC_PAGESIZE);
+	int fd;
+
+	if ((fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0 || pagesz <= 0)
+		return 0;
+	buf[r] = '\0';
+	if (sscanf(buf, "%llu", &pages) != 1)
+		return 0;
+	return (uint64_t)pages * (uint64_t)pagesz;
+}
+
+/* Lowers both limits of res to v (never raises the hard one). */
+static int
+sb_limit(int res, const char *name, uint64_t v)
+{
+	struct rlimit rl;
+
+	if (getrlimit(res, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    (uint64_t)rl.rlim_max < v)
+		v = rl.rlim_max;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)v;
+	if (setrlimit(res, &rl) < 0) {
+		pc_log_err("setrlimit %s %llu: %s", name, (unsigned long long)v,
+		           strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static enum pc_err
+sb_rlimits(void)
+{
+	struct sigaction sa;
+	uint64_t vsz, as;
+
+	if (SB_ASAN) {
+		pc_log_debug("sanitizer build: rlimits left as they are");
+		return PC_OK;
+	}
+	if ((vsz = sb_vm_size()) == 0) {
+		pc_log_err(
+		        "cannot measure the address space (/proc/self/statm)");
+		return PC_ERR_SYSTEM;
+	}
+	as = vsz + PC_SANDBOX_AS_HEADROOM;
+	/* A write past RLIMIT_FSIZE fails with EFBIG instead of killing. */
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGXFSZ, &sa, NULL);
+	if (sb_limit(RLIMIT_NPROC, "NPROC", 0) < 0 ||
+	    sb_limit(RLIMIT_FSIZE, "FSIZE", 0) < 0 ||
+	    sb_limit(RLIMIT_AS, "AS", as) < 0)
+		return PC_ERR_SYSTEM;
+	pc_log_debug("rlimits: nproc 0, fsize 0, as %llu MiB (%llu in use)",
+	             (unsigned long long)(as >> 20),
+	             (unsigned long long)(vsz >> 20));
+	return PC_OK;
+}
+
+/* ---- the filter ------------------------------------------------------ */
+
+static int
+sb_rule_add(scmp_filter_ctx ctx, const struct pc_sandbox_rule *r, int nr,
+            int family)
+{
+	switch (r->act) {
+	case PC_SB_ALLOW:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	case PC_SB_EACCES:
+		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), nr, 0);
+	case PC_SB_SOCKET:
+		/* The type's low bits; SOCK_CLOEXEC and SOCK_NONBLOCK may be
+		 * set above them. */
+		return seccomp_rule_add(
+		        ctx, SCMP_ACT_ALLOW, nr, 2,
+		        SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)family),
+		        SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM));
+	case PC_SB_NO_EXEC:
+		return seccomp_rule_add(
+		        ctx, SCMP_ACT_ALLOW, nr, 1,
+		        SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	case PC_SB_SET_NAME:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+		                        SCMP_A0_32(SCMP_CMP_EQ, PR_SET_NAME));
+	case PC_SB_SELF_KILL:
+		return seccomp_rule_add(
+		        ctx, SCMP_ACT_ALLOW, nr, 1,
+		        SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)getpid()));
+	}
+	return -EINVAL;
+}
+
+enum pc_err
+pc_sandbox_enter(enum pc_sandbox_mode mode, int family)
+{
+	scmp_filter_ctx ctx = NULL;
+	size_t i, n = 0;
+	int nr, rc;
+	enum pc_err e = PC_ERR_SYSTEM;
+
+	if (mode == PC_SANDBOX_TRAP && (e = sb_trap_prepare()) != PC_OK)
+		goto out;
+	e = PC_ERR_SYSTEM;
+	if (sb_rlimits() != PC_OK)
+		goto out;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		pc_log_err("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		goto out;
+	}
+	ctx = seccomp_init(mode == PC_SANDBOX_TRAP  ? SCMP_ACT_TRAP
+	                   : mode == PC_SANDBOX_LOG ? SCMP_ACT_LOG
+	                                            : SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL) {
+		errno = ENOMEM;
+		pc_log_err("seccomp_init failed");
+		goto out;
+	}
+	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1)) < 0 ||
+	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0) {
+		errno = -rc;
+		pc_log_err("seccomp attributes: %s", strerror(-rc));
+		goto out;
+	}
+	for (i = 0; i < sizeof(sb_rules) / sizeof(sb_rules[0]); i++) {
+		const struct pc_sandbox_rule *r = &sb_rules[i];
+
+		if (!pc_sandbox_rule_applies(r))
+			continue;
+		nr = seccomp_syscall_resolve_name(r->name);
+		if (nr == __NR_SCMP_ERROR) {
+			errno = EINVAL;
+			pc_log_err("unknown syscall %s in the allowlist",
+			           r->name);
+			goto out;
+		}
+		if ((rc = sb_rule_add(ctx, r, nr, family)) < 0) {
+			errno = -rc;
+			pc_log_err("seccomp rule %s: %s", r->name,
+			           strerror(-rc));
+			goto out;
+		}
+		n++;
+	}
+	if ((rc = seccomp_load(ctx)) < 0) {
+		errno = -rc;
+		pc_log_err("seccomp_load: %s", strerror(-rc));
+		goto out;
+	}
+	if (mode == PC_SANDBOX_ON)
+		pc_log_debug("sandbox on: %zu syscalls allowed or answered", n);
+	else
+		pc_log_warn("sandbox in %s mode (debug only): %zu syscalls",
+		            mode == PC_SANDBOX_TRAP ? "trap" : "log", n);
+	e = PC_OK;
+out:
+	if (ctx != NULL)
+		seccomp_release(ctx);
+	return e;
+}

@@ -1,0 +1,104 @@
+/*
+ * sandbox.h: the worker's sandbox (STYLE.md, "The worker: tiny, then
+ * sandboxed"; kcgi's sandbox-seccomp-filter.c, OpenBSD's pledge after init).
+ *
+ * pc_sandbox_enter is called once, after the worker has read its settings,
+ * opened its log and dialled the broker, and before it reads a byte from the
+ * client. It sets RLIMIT_NPROC and RLIMIT_FSIZE to 0 and RLIMIT_AS to the
+ * address space in use plus PC_SANDBOX_AS_HEADROOM, sets PR_SET_NO_NEW_PRIVS,
+ * and loads a seccomp allowlist into every thread of the process (TSYNC:
+ * NNG's threads already run). A system call outside the list kills the whole
+ * process (SCMP_ACT_KILL_PROCESS); open and openat fail with EACCES; socket
+ * is allowed only for one address family with SOCK_STREAM (AF_UNIX for the
+ * broker's ipc://, so NNG can redial after a broker restart); mmap and
+ * mprotect never with PROT_EXEC; tgkill only to the process itself; prctl
+ * only to name a thread. SIGXFSZ is ignored, so a write to a regular file
+ * fails with EFBIG instead of killing: a worker run by hand with stderr
+ * redirected to a file loses its log lines once inside (use a pipe, as
+ * websocketd does).
+ *
+ * Builds with AddressSanitizer (detected at compile time) keep what the
+ * sanitizer runtime needs to report a bug from inside and to check for leaks
+ * at exit: open/openat are allowed (its report is a file, symbolized from
+ * the binary's debug info), LeakSanitizer's tracer task and its calls are
+ * allowed, and no rlimit is lowered (ASan reserves terabytes of address
+ * space; the tracer is a new task; the report a file). Everything else is
+ * the same filter, so chat under ASan exercises it too.
+ *
+ * Not here: deciding when to enter (ws-worker/main.c), Landlock or namespaces
+ * (AF_UNIX connect reaches any socket file the service user may open: see
+ * docs/security.md). Linux only.
+ */
+#ifndef PIPECHAT_SANDBOX_H
+#define PIPECHAT_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+
+/* Address space allowed beyond what the worker maps when it enters (see
+ * sandbox.c for the measurement behind it). */
+#define PC_SANDBOX_AS_HEADROOM ((uint64_t)256 * 1024 * 1024)
+
+enum pc_sandbox_mode {
+	PC_SANDBOX_ON,   /* kill the process on a syscall outside the list */
+	PC_SANDBOX_TRAP, /* debug builds (PIPECHAT_TEST_HOOKS): write
+	                    "pipechat sandbox: denied syscall N (name)" to
+	                    stderr and fail the call with ENOSYS; the process
+	                    goes on (but a thread that has SIGSYS blocked, such
+	                    as one just starting, is killed) */
+	PC_SANDBOX_LOG,  /* debug builds: allow the call and let the kernel log
+	                    it (audit type=1326 in dmesg or the journal): finds
+	                    what ASan's threads and tracer need */
+};
+
+/* What the filter does with one system call. */
+enum pc_sandbox_act {
+	PC_SB_ALLOW,   /* allowed whatever its arguments */
+	PC_SB_EACCES,  /* fails with EACCES */
+	PC_SB_SOCKET,  /* allowed for the family given to enter, SOCK_STREAM */
+	PC_SB_NO_EXEC, /* allowed unless the protection (arg 2) has PROT_EXEC */
+	PC_SB_SELF_KILL, /* tgkill: allowed to this process's own threads */
+	PC_SB_SET_NAME,  /* prctl: PR_SET_NAME only (NNG names its threads) */
+};
+
+/* Which builds a row applies to. */
+#define PC_SB_ALWAYS    0x1u /* every build */
+#define PC_SB_SANITIZER 0x2u /* only builds with AddressSanitizer */
+#define PC_SB_RELEASE   0x4u /* only builds without it */
+
+struct pc_sandbox_rule {
+	const char *name; /* as libseccomp spells it ("openat") */
+	enum pc_sandbox_act act;
+	unsigned builds; /* PC_SB_ALWAYS, PC_SB_SANITIZER or PC_SB_RELEASE */
+	const char *why; /* who makes the call */
+};
+
+/* Non-zero in a build with AddressSanitizer. */
+int pc_sandbox_sanitized(void);
+/*
+ * The whole rule table (every build's rows), for tests and `-n`; *n is set
+ * to its length. pc_sandbox_rule_applies says whether a row is in this
+ * build's filter.
+ */
+const struct pc_sandbox_rule *pc_sandbox_rules(size_t *n);
+int pc_sandbox_rule_applies(const struct pc_sandbox_rule *r);
+
+/*
+ * "on", "trap" or "log" (case-sensitive; NULL or "" is "on") into *out.
+ * PC_OK, or PC_ERR_INVALID for anything else, and for "trap" and "log" in a
+ * build without PIPECHAT_TEST_HOOKS; *out written only on success.
+ */
+enum pc_err pc_sandbox_mode_parse(const char *s, enum pc_sandbox_mode *out);
+
+/*
+ * Enters the sandbox described at the top for the calling process, with
+ * socket() allowed for `family` (AF_UNIX, AF_INET, AF_INET6). Irreversible.
+ * Logs (log.h) what it did and, on failure, why. PC_OK, or PC_ERR_SYSTEM
+ * (errno set; the process may be half-restricted: the caller must exit).
+ * Call it from the main thread with no lock held by other threads of ours:
+ * RLIMIT_AS is measured from /proc/self/statm, the one file it opens.
+ */
+enum pc_err pc_sandbox_enter(enum pc_sandbox_mode mode, int family);
+
+#endif
