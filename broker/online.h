@@ -1,6 +1,6 @@
 /*
  * online.h: who has an open socket, written to PostgreSQL for the API
- * (table user_online, sql/0003_presence.sql), so that GET /api/users and a
+ * (table user_online, sql/0002_presence.sql), so that GET /api/users and a
  * room's members can say `online` (contract sections 3 and 8: a user with
  * any open socket).
  *

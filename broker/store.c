@@ -715,7 +715,7 @@ job_room(struct store_job *j)
 /*
  * One transaction: (a full rewrite: delete every row, then) upsert the users
  * with sockets and delete those with none. Not prepared at connect, so a
- * database without migration 0003 still serves messages (this job then
+ * database without migration 0002 still serves messages (this job then
  * fails and is retried later). Users deleted meanwhile are skipped.
  */
 static void

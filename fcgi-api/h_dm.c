@@ -10,12 +10,16 @@
 #include "log.h"
 #include "notify.h"
 #include "room.h"
+#include "throttle.h"
 #include "user.h"
 
 /*
  * POST /api/dm {username}: myself is 422; unknown, deleted or blocking me
  * is 404. 201 and the room when this call made it (both members; the other
- * user's sockets get a `room` event), 200 and the room afterwards.
+ * user's sockets get a `room` event), 200 and the room afterwards. Making
+ * the room counts toward PIPECHAT_ROOM_CREATE_RATE: past it, 429
+ * rate_limited with Retry-After (throttle.h); opening an existing one never
+ * does.
  */
 enum pc_err
 h_dm_open(struct call *c)
@@ -24,7 +28,7 @@ h_dm_open(struct call *c)
 	const char *name = NULL, *params[3], *room_param[1];
 	struct user_ref u;
 	PGresult *res = NULL;
-	int64_t room = 0;
+	int64_t room = 0, wait = 0;
 	enum pc_err rc;
 	int created = 0;
 
@@ -54,6 +58,12 @@ h_dm_open(struct call *c)
 		room = db_get_i64(res, 0, 0);
 		PQclear(res);
 		res = NULL;
+		rc = throttle_create(c->db, THROTTLE_ROOM, c->who.user_id,
+		                     c->env->set->room_create_rate, &wait);
+		if (rc == PC_ERR_RATE_LIMITED)
+			c->resp->retry_after = wait;
+		if (rc != PC_OK)
+			goto out;
 		room_param[0] = db_i64(rid, room);
 		rc = db_exec(c->db,
 		             "INSERT INTO room_members (room_id, user_id)"

@@ -11,6 +11,7 @@
 #include "json.h"
 #include "notify.h"
 #include "room.h"
+#include "throttle.h"
 #include "user.h"
 
 /* Columns of an invite object: id, room id, room name, from id, from name,
@@ -55,7 +56,10 @@ h_invites_row(const PGresult *res, int i)
  * me is 404; a public or direct room is 409 not_private; a member (myself
  * included) 409 already_member; a pending invitation 409 already_invited
  * (the unique (room, invitee) pair decides, so two racing invitations
- * cannot both succeed). 201 invite; the invitee gets an `invite` event.
+ * cannot both succeed). Past PIPECHAT_INVITE_RATE invitations within the
+ * hour (withdrawn and answered ones included): 429 rate_limited with
+ * Retry-After (throttle.h), checked after the 404s and 409s. 201 invite;
+ * the invitee gets an `invite` event.
  */
 enum pc_err
 h_invites_create(struct call *c)
@@ -66,7 +70,7 @@ h_invites_create(struct call *c)
 	struct user_ref u;
 	PGresult *res = NULL;
 	cJSON *inv = NULL;
-	int64_t id;
+	int64_t id, wait = 0;
 	enum pc_err rc;
 
 	if ((rc = call_path_id(c, "id", &id)) != PC_OK ||
@@ -84,6 +88,8 @@ h_invites_create(struct call *c)
 	params[0] = db_i64(rid, id);
 	params[1] = db_i64(from, c->who.user_id);
 	params[2] = db_i64(to, u.id);
+	if ((rc = db_begin(c->db)) != PC_OK)
+		return rc;
 	rc = db_exec(c->db,
 	             "INSERT INTO invites (room_id, from_user, to_user)"
 	             " SELECT $1::bigint, $2::bigint, $3::bigint"
@@ -91,8 +97,10 @@ h_invites_create(struct call *c)
 	             "  WHERE room_id = $1::bigint AND user_id = $3::bigint)"
 	             " RETURNING id",
 	             3, params, &res);
-	if (rc == PC_ERR_CONFLICT)
-		return call_fail(c, PC_ERR_ALREADY_INVITED, "username");
+	if (rc == PC_ERR_CONFLICT) {
+		rc = call_fail(c, PC_ERR_ALREADY_INVITED, "username");
+		goto out;
+	}
 	if (rc != PC_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -102,6 +110,12 @@ h_invites_create(struct call *c)
 	params[0] = db_i64(rid, db_get_i64(res, 0, 0));
 	PQclear(res);
 	res = NULL;
+	rc = throttle_create(c->db, THROTTLE_INVITE, c->who.user_id,
+	                     c->env->set->invite_rate, &wait);
+	if (rc == PC_ERR_RATE_LIMITED)
+		c->resp->retry_after = wait;
+	if (rc != PC_OK)
+		goto out;
 	rc = db_exec(c->db, H_INVITES_SELECT " WHERE i.id = $1", 1, params,
 	             &res);
 	if (rc != PC_OK)
@@ -114,9 +128,12 @@ h_invites_create(struct call *c)
 		rc = PC_ERR_NOMEM;
 		goto out;
 	}
+	if ((rc = db_commit(c->db)) != PC_OK)
+		goto out;
 	if ((rc = resp_json(c->resp, 201, inv)) == PC_OK)
 		event_wrap_to_user(u.id, "invite", "invite", inv);
 out:
+	db_rollback(c->db);
 	cJSON_Delete(inv);
 	PQclear(res);
 	return rc;

@@ -73,14 +73,17 @@ h_meta_user(struct call *c)
 }
 
 /*
- * GET /api/config: {limits:{…}, ice_servers:[…]}: the STUN entry for
+ * GET /api/config: {limits:{…}, ice_servers:[…]}: limits are contract
+ * section 4's plus the API's own per-user hourly room_create_per_hour and
+ * invite_per_hour (throttle.h); the STUN entry for
  * everyone, the TURN entry with a fresh credential for a signed-in user
  * (ice.h).
  */
 enum pc_err
 h_config(struct call *c)
 {
-	const struct pc_limits *l = &c->env->set->limits;
+	const struct api_settings *set = c->env->set;
+	const struct pc_limits *l = &set->limits;
 	cJSON *o = NULL, *lim, *ice_servers;
 	enum pc_err rc = PC_ERR_NOMEM;
 
@@ -96,7 +99,10 @@ h_config(struct call *c)
 	    !pc_json_add_int(lim, "max_sockets_per_user",
 	                     l->max_sockets_per_user) ||
 	    !pc_json_add_int(lim, "body_max", PC_BODY_MAX) ||
-	    !pc_json_add_int(lim, "frame_max", H_META_FRAME_MAX))
+	    !pc_json_add_int(lim, "frame_max", H_META_FRAME_MAX) ||
+	    !pc_json_add_int(lim, "room_create_per_hour",
+	                     set->room_create_rate) ||
+	    !pc_json_add_int(lim, "invite_per_hour", set->invite_rate))
 		goto out;
 	ice_servers = cJSON_AddArrayToObject(o, "ice_servers");
 	if (ice_servers == NULL)

@@ -10,6 +10,7 @@
 #include "json.h"
 #include "notify.h"
 #include "room.h"
+#include "throttle.h"
 #include "valid.h"
 
 #define H_ROOMS_PAGE_DEFAULT 50
@@ -53,7 +54,9 @@ h_rooms_list(struct call *c)
  * POST /api/rooms {name, kind}: kind "public" or "private" exactly; the
  * name trimmed and checked by pc_valid_room_name; public names unique
  * ignoring case (the index rooms_public_name_key decides). The creator is
- * the owner and first member. 201 room.
+ * the owner and first member. 201 room. Past PIPECHAT_ROOM_CREATE_RATE
+ * rooms within the hour: 429 rate_limited with Retry-After (throttle.h;
+ * checked after the name, so a taken name is still 409).
  */
 enum pc_err
 h_rooms_create(struct call *c)
@@ -61,7 +64,7 @@ h_rooms_create(struct call *c)
 	const char *name = NULL, *kind = NULL, *params[3];
 	char clean[PC_ROOM_NAME_BYTES + 1], uid[DB_I64_LEN], rid[DB_I64_LEN];
 	PGresult *res = NULL;
-	int64_t room_id = 0;
+	int64_t room_id = 0, wait = 0;
 	enum pc_err rc;
 
 	if ((rc = call_str(c, "name", 1, &name)) != PC_OK ||
@@ -90,6 +93,12 @@ h_rooms_create(struct call *c)
 	if (rc != PC_OK)
 		goto out;
 	room_id = db_get_i64(res, 0, 0);
+	rc = throttle_create(c->db, THROTTLE_ROOM, c->who.user_id,
+	                     c->env->set->room_create_rate, &wait);
+	if (rc == PC_ERR_RATE_LIMITED)
+		c->resp->retry_after = wait;
+	if (rc != PC_OK)
+		goto out;
 	params[0] = db_i64(rid, room_id);
 	params[1] = uid;
 	rc = db_exec(c->db,

@@ -57,6 +57,12 @@ static const struct pc_conf_row settings_rows[] = {
                 "required with TURN URLs"),
         ROW_INT("turn ttl", "PIPECHAT_TURN_TTL", 60, 86400, "3600", turn_ttl,
                 "life of a TURN credential, seconds"),
+        ROW_INT("room create rate", "PIPECHAT_ROOM_CREATE_RATE", 1, 100000,
+                "200", room_create_rate,
+                "rooms one user may create per hour (direct rooms "
+                "included when POST /api/dm makes one)"),
+        ROW_INT("invite rate", "PIPECHAT_INVITE_RATE", 1, 100000, "200",
+                invite_rate, "invitations one user may send per hour"),
 };
 
 #define SETTINGS_NROWS (sizeof(settings_rows) / sizeof(settings_rows[0]))

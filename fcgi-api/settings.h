@@ -35,6 +35,8 @@ struct api_settings {
 	char *turn_urls;             /* PIPECHAT_TURN_URLS (NULL: none) */
 	char *turn_secret_file;      /* PIPECHAT_TURN_SECRET_FILE */
 	int64_t turn_ttl;            /* PIPECHAT_TURN_TTL, seconds */
+	int64_t room_create_rate;    /* PIPECHAT_ROOM_CREATE_RATE, per hour */
+	int64_t invite_rate;         /* PIPECHAT_INVITE_RATE, per hour */
 };
 
 /*

@@ -176,6 +176,51 @@ out:
 	return rc;
 }
 
+static const char *const throttle_kind_name[] = {
+        [THROTTLE_ROOM] = "room",
+        [THROTTLE_INVITE] = "invite",
+};
+
+enum pc_err
+throttle_create(struct db *db, enum throttle_kind kind, int64_t user_id,
+                int64_t limit, int64_t *retry_after)
+{
+	char uid[DB_I64_LEN], off[DB_I64_LEN];
+	const char *params[3] = {db_i64(uid, user_id), throttle_kind_name[kind],
+	                         db_i64(off, limit - 1)};
+	PGresult *res = NULL;
+	int64_t wait;
+	enum pc_err rc;
+
+	rc = db_exec(db,
+	             "SELECT pg_advisory_xact_lock(hashtext("
+	             "'create:' || $2 || ':' || $1))",
+	             2, params, NULL);
+	if (rc != PC_OK)
+		return rc;
+	rc = db_exec(db,
+	             "SELECT ceil(extract(epoch FROM at + interval '1 hour' - "
+	             "now()))"
+	             " FROM creation_log WHERE user_id = $1 AND kind = $2"
+	             " AND at > now() - interval '1 hour'"
+	             " ORDER BY at DESC OFFSET $3 LIMIT 1",
+	             3, params, &res);
+	if (rc != PC_OK)
+		goto out;
+	if (PQntuples(res) == 1) {
+		wait = db_get_i64(res, 0, 0);
+		*retry_after = wait < 1 ? 1 : wait;
+		rc = PC_ERR_RATE_LIMITED;
+		goto out;
+	}
+	rc = db_exec(db,
+	             "INSERT INTO creation_log (user_id, kind) VALUES ($1, $2)",
+	             2, params, NULL);
+out:
+	PQclear(res);
+	return rc;
+}
+
 void
 throttle_prune(struct db *db)
 {
@@ -192,6 +237,10 @@ throttle_prune(struct db *db)
 	            0, NULL, NULL) != PC_OK ||
 	    db_exec(db,
 	            "DELETE FROM register_attempts"
+	            " WHERE at < now() - interval '1 hour'",
+	            0, NULL, NULL) != PC_OK ||
+	    db_exec(db,
+	            "DELETE FROM creation_log"
 	            " WHERE at < now() - interval '1 hour'",
 	            0, NULL, NULL) != PC_OK ||
 	    db_exec(db,

@@ -8,7 +8,10 @@
  * except for an address that signed in to that account in the last 30 days
  * (login_successes). Registration: 20 attempts per address per hour, every
  * attempt counted. A throttled answer carries the seconds until the window
- * frees. This file decides and records; it does not answer HTTP.
+ * frees. Creation: rooms and invitations a user made within the hour
+ * (creation_log, sql/0003), against the limits given by the caller
+ * (PIPECHAT_ROOM_CREATE_RATE, PIPECHAT_INVITE_RATE). This file decides and
+ * records; it does not answer HTTP.
  */
 #ifndef PIPECHAT_API_THROTTLE_H
 #define PIPECHAT_API_THROTTLE_H
@@ -54,6 +57,26 @@ enum pc_err throttle_login_succeeded(struct db *db, const char *account,
  */
 enum pc_err throttle_register(struct db *db, const char *address,
                               int64_t *retry_after);
+
+/* What throttle_create counts (creation_log.kind). */
+enum throttle_kind {
+	THROTTLE_ROOM,   /* a room, direct rooms included when made */
+	THROTTLE_INVITE, /* an invitation */
+};
+
+/*
+ * Counts one creation of kind by user_id, unless the user already made
+ * limit (>= 1) of that kind within the last hour. Must run inside the
+ * caller's transaction (db_begin), so that the record goes with the
+ * creation: a rollback forgets both. Takes a transaction-scoped advisory
+ * lock per (user, kind), so two concurrent creations cannot both pass at
+ * limit - 1. PC_OK (counted); PC_ERR_RATE_LIMITED with *retry_after
+ * (seconds until the oldest counted row leaves the hour, >= 1);
+ * PC_ERR_UNAVAILABLE.
+ */
+enum pc_err throttle_create(struct db *db, enum throttle_kind kind,
+                            int64_t user_id, int64_t limit,
+                            int64_t *retry_after);
 
 /* Deletes rows that no window looks at any more; at most once a minute per
  * process, whatever the number of callers. Errors are logged and ignored. */

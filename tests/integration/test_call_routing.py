@@ -4,7 +4,7 @@ other sockets when `to` is the caller; non-members, members without a socket
 and callers blocked by the callee get `not_reachable`; malformed frames get
 `invalid` with ref = the call_id; call frames are rate limited per user; an
 unanswered call ends as missed on both sides and leaves ONE system message
-"missed call" in the room; the broker keeps user_online (sql/0003) for the API.
+"missed call" in the room; the broker keeps user_online (sql/0002) for the API.
 Clients are real WebSockets through the web server and pipechat-ws.
 """
 
