@@ -1,4 +1,4 @@
--- 0003_presence: who has an open socket right now (contract sections 3 and 8:
+-- 0002_presence: who has an open socket right now (contract sections 3 and 8:
 -- `online` in GET /api/users and a room's members means "has any open socket").
 --
 -- Written only by pipechat-broker (broker/online.c): a row while the user has

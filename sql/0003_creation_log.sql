@@ -1,4 +1,4 @@
--- 0004_creation_log: one row per room or invitation a user created, for the
+-- 0003_creation_log: one row per room or invitation a user created, for the
 -- API's per-user hourly limits (PIPECHAT_ROOM_CREATE_RATE,
 -- PIPECHAT_INVITE_RATE; fcgi-api/throttle.h).
 --
