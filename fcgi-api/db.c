@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "json.h"
 #include "log.h"
 
 void
@@ -202,4 +203,43 @@ db_get_bool(const PGresult *res, int row, int col)
 	const char *v = PQgetvalue(res, row, col);
 
 	return v != NULL && v[0] == 't';
+}
+
+enum pc_err
+db_rows_json(const PGresult *res, const struct db_col *cols, size_t ncols,
+             cJSON *arr)
+{
+	cJSON *o;
+	size_t j;
+	int i, ok;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((o = cJSON_CreateObject()) == NULL)
+			return PC_ERR_NOMEM;
+		cJSON_AddItemToArray(arr, o);
+		for (j = 0; j < ncols; j++) {
+			switch (cols[j].type) {
+			case DB_COL_INT:
+				ok = pc_json_add_int(
+				        o, cols[j].name,
+				        db_get_i64(res, i, (int)j));
+				break;
+			case DB_COL_BOOL:
+				ok = cJSON_AddBoolToObject(
+				             o, cols[j].name,
+				             db_get_bool(res, i, (int)j)) !=
+				     NULL;
+				break;
+			default:
+				ok = cJSON_AddStringToObject(
+				             o, cols[j].name,
+				             db_get_str(res, i, (int)j)) !=
+				     NULL;
+				break;
+			}
+			if (!ok)
+				return PC_ERR_NOMEM;
+		}
+	}
+	return PC_OK;
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <libpq-fe.h>
+#include <cjson/cJSON.h>
 
 #include "err.h"
 
@@ -72,5 +73,22 @@ const char *db_get_str(const PGresult *res, int row, int col);
 int db_is_null(const PGresult *res, int row, int col);
 /* Column col of row is the boolean 't'. */
 int db_get_bool(const PGresult *res, int row, int col);
+
+/* How one result column becomes a JSON field (db_rows_json). */
+enum db_col_type { DB_COL_INT, DB_COL_STR, DB_COL_BOOL };
+struct db_col {
+	const char *name;      /* the JSON key */
+	enum db_col_type type; /* the column is the row's cols[i], in order */
+};
+
+/*
+ * Appends one object per row of res to the array arr, field i named
+ * cols[i].name from column i: the "list of rows" answers (sessions, blocks,
+ * members) are a column table, not hand-written loops. PC_OK or PC_ERR_NOMEM
+ * (arr then holds the rows made so far; its owner deletes it).
+ */
+#define DB_NCOLS(cols) (sizeof(cols) / sizeof((cols)[0]))
+enum pc_err db_rows_json(const PGresult *res, const struct db_col *cols,
+                         size_t ncols, cJSON *arr);
 
 #endif

@@ -100,15 +100,20 @@ out:
  * user_agent, current}]}: my sessions neither revoked nor expired, newest
  * first.
  */
+static const struct db_col session_cols[] = {
+        {"id", DB_COL_STR},           {"created_at", DB_COL_STR},
+        {"last_seen_at", DB_COL_STR}, {"address", DB_COL_STR},
+        {"user_agent", DB_COL_STR},   {"current", DB_COL_BOOL},
+};
+
 enum pc_err
 h_sessions_list(struct call *c)
 {
 	char uid[DB_I64_LEN];
 	const char *params[2] = {db_i64(uid, c->who.user_id), c->who.sid};
 	PGresult *res = NULL;
-	cJSON *root = NULL, *arr, *o;
+	cJSON *root = NULL, *arr;
 	enum pc_err rc;
-	int i;
 
 	rc = db_exec(c->db,
 	             "SELECT id, " DB_TS("created_at") ", " DB_TS(
@@ -126,24 +131,9 @@ h_sessions_list(struct call *c)
 	if (root == NULL ||
 	    (arr = cJSON_AddArrayToObject(root, "sessions")) == NULL)
 		goto out;
-	for (i = 0; i < PQntuples(res); i++) {
-		if ((o = cJSON_CreateObject()) == NULL)
-			goto out;
-		cJSON_AddItemToArray(arr, o);
-		if (cJSON_AddStringToObject(o, "id", db_get_str(res, i, 0)) ==
-		            NULL ||
-		    cJSON_AddStringToObject(o, "created_at",
-		                            db_get_str(res, i, 1)) == NULL ||
-		    cJSON_AddStringToObject(o, "last_seen_at",
-		                            db_get_str(res, i, 2)) == NULL ||
-		    cJSON_AddStringToObject(o, "address",
-		                            db_get_str(res, i, 3)) == NULL ||
-		    cJSON_AddStringToObject(o, "user_agent",
-		                            db_get_str(res, i, 4)) == NULL ||
-		    cJSON_AddBoolToObject(o, "current",
-		                          db_get_bool(res, i, 5)) == NULL)
-			goto out;
-	}
+	if (db_rows_json(res, session_cols, DB_NCOLS(session_cols), arr) !=
+	    PC_OK)
+		goto out;
 	rc = resp_json(c->resp, 200, root);
 out:
 	cJSON_Delete(root);

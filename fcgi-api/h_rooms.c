@@ -205,6 +205,12 @@ h_rooms_leave(struct call *c)
 /* GET /api/rooms/{id}/members: {members:[{id, username, role,
  * last_read_seq, online}]}, oldest member first. online: the member has an
  * open socket, from the broker's user_online table (about a second late). */
+static const struct db_col member_cols[] = {
+        {"id", DB_COL_INT},      {"username", DB_COL_STR},
+        {"role", DB_COL_STR},    {"last_read_seq", DB_COL_INT},
+        {"online", DB_COL_BOOL},
+};
+
 enum pc_err
 h_rooms_members(struct call *c)
 {
@@ -212,10 +218,9 @@ h_rooms_members(struct call *c)
 	const char *params[1];
 	struct room_view room;
 	PGresult *res = NULL;
-	cJSON *root = NULL, *arr, *o;
+	cJSON *root = NULL, *arr;
 	int64_t id;
 	enum pc_err rc;
-	int i;
 
 	if ((rc = call_path_id(c, "id", &id)) != PC_OK)
 		return rc;
@@ -237,22 +242,8 @@ h_rooms_members(struct call *c)
 	if (root == NULL ||
 	    (arr = cJSON_AddArrayToObject(root, "members")) == NULL)
 		goto out;
-	for (i = 0; i < PQntuples(res); i++) {
-		o = cJSON_CreateObject();
-		if (o == NULL)
-			goto out;
-		cJSON_AddItemToArray(arr, o);
-		if (!pc_json_add_int(o, "id", db_get_i64(res, i, 0)) ||
-		    cJSON_AddStringToObject(o, "username",
-		                            db_get_str(res, i, 1)) == NULL ||
-		    cJSON_AddStringToObject(o, "role", db_get_str(res, i, 2)) ==
-		            NULL ||
-		    !pc_json_add_int(o, "last_read_seq",
-		                     db_get_i64(res, i, 3)) ||
-		    cJSON_AddBoolToObject(o, "online",
-		                          db_get_bool(res, i, 4)) == NULL)
-			goto out;
-	}
+	if (db_rows_json(res, member_cols, DB_NCOLS(member_cols), arr) != PC_OK)
+		goto out;
 	rc = resp_json(c->resp, 200, root);
 out:
 	cJSON_Delete(root);

@@ -117,15 +117,20 @@ out:
 
 /* GET /api/blocks: {blocks:[{id, username, created_at}]}, the people I
  * block, oldest block first. */
+static const struct db_col block_cols[] = {
+        {"id", DB_COL_INT},
+        {"username", DB_COL_STR},
+        {"created_at", DB_COL_STR},
+};
+
 enum pc_err
 h_blocks_list(struct call *c)
 {
 	char uid[DB_I64_LEN];
 	const char *params[1] = {db_i64(uid, c->who.user_id)};
 	PGresult *res = NULL;
-	cJSON *root = NULL, *arr, *o;
+	cJSON *root = NULL, *arr;
 	enum pc_err rc;
-	int i;
 
 	rc = db_exec(c->db,
 	             "SELECT u.id, u.username, " DB_TS(
@@ -142,17 +147,8 @@ h_blocks_list(struct call *c)
 	if (root == NULL ||
 	    (arr = cJSON_AddArrayToObject(root, "blocks")) == NULL)
 		goto out;
-	for (i = 0; i < PQntuples(res); i++) {
-		if ((o = cJSON_CreateObject()) == NULL)
-			goto out;
-		cJSON_AddItemToArray(arr, o);
-		if (!pc_json_add_int(o, "id", db_get_i64(res, i, 0)) ||
-		    cJSON_AddStringToObject(o, "username",
-		                            db_get_str(res, i, 1)) == NULL ||
-		    cJSON_AddStringToObject(o, "created_at",
-		                            db_get_str(res, i, 2)) == NULL)
-			goto out;
-	}
+	if (db_rows_json(res, block_cols, DB_NCOLS(block_cols), arr) != PC_OK)
+		goto out;
 	rc = resp_json(c->resp, 200, root);
 out:
 	cJSON_Delete(root);
