@@ -1,5 +1,5 @@
 /*
- * clock.c: wall and monotonic milliseconds, and the one timestamp format
+ * clock.c: wall and monotonic milliseconds (and monotonic microseconds), and the one timestamp format
  * pipechat shows (RFC 3339 UTC with milliseconds). Not a timer facility.
  */
 #include <stdio.h>
@@ -28,6 +28,16 @@ int64_t
 pc_clock_mono_ms(void)
 {
 	return clock_ms(CLOCK_MONOTONIC);
+}
+
+int64_t
+pc_clock_mono_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void

@@ -14,6 +14,8 @@
 int64_t pc_clock_now_ms(void);
 /* Monotonic clock in milliseconds, for timers and rate limits. */
 int64_t pc_clock_mono_ms(void);
+/* Monotonic clock in microseconds, for durations (latency, commit time). */
+int64_t pc_clock_mono_us(void);
 /* Formats ms into out (size >= PC_RFC3339_LEN). */
 void pc_clock_rfc3339(int64_t ms, char *out, size_t out_size);
 

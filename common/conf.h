@@ -118,6 +118,27 @@ struct pc_limits {
 	{ "log level", "PIPECHAT_LOG_LEVEL", PC_CONF_LOG_LEVEL, 0, 0, "info",  \
 	    0, offsetof(type, field), "err, warn, info or debug" }
 
+/* The broker list and its TLS files, read the same way by the broker, the
+ * worker and the API (common/shard.h parses the list); type must have the
+ * fields brokers, tls_ca_file, tls_cert_file and allow_plain. */
+#define PC_CONF_ROWS_BROKERS(type)                                             \
+	{ "brokers", "PIPECHAT_BROKERS", PC_CONF_STR, 1, 16384, NULL, 0,       \
+	    offsetof(type, brokers),                                           \
+	    "every broker, comma separated, index = shard (ipc://DIR, "       \
+	    "tls+tcp://HOST:PORT; docs/scaling.md); unset: one broker at "    \
+	    "PIPECHAT_BROKER_DIR" },                                           \
+	{ "tls ca file", "PIPECHAT_TLS_CA_FILE", PC_CONF_STR, 1, 4096, NULL,   \
+	    0, offsetof(type, tls_ca_file),                                    \
+	    "PEM: the private CA that signed every broker and client "        \
+	    "(scripts/make-certs)" },                                          \
+	{ "tls cert file", "PIPECHAT_TLS_CERT_FILE", PC_CONF_STR, 1, 4096,     \
+	    NULL, 0, offsetof(type, tls_cert_file),                            \
+	    "PEM: this program's certificate and key (broker.pem for a "      \
+	    "broker, client.pem for workers and the API)" },                   \
+	{ "allow plaintext tcp", "PIPECHAT_ALLOW_PLAINTEXT_TCP", PC_CONF_BOOL, \
+	    0, 1, "0", 0, offsetof(type, allow_plain),                         \
+	    "accept tcp:// brokers (a private network only)" }
+
 #define PC_CONF_LIMIT_ROW_(type, field, member, env, def, help)                \
 	{ #member, env, PC_CONF_INT, 1, PC_CONF_LIMIT_MAX, def, 0,             \
 	    offsetof(type, field.member), help }

@@ -23,6 +23,21 @@
  * was seen; a runaway worker stops there (malloc fails, which the worker
  * handles) instead of at the machine's memory. The limit is measured per
  * process because VmSize depends on the NNG build and the core count.
+ *
+ * Tcp mode (a broker over tcp:// or tls+tcp://, sandbox.h), by measurement
+ * (strace, then trap and log mode, on workers that dial 127.0.0.1 and
+ * redial a broker that is down, restarts, or refuses their certificate:
+ * tests/integration/test_hardening_sandbox.py, test_sharding.py), the calls
+ * beyond the ipc list are: socket(AF_INET, SOCK_STREAM),
+ * setsockopt(TCP_NODELAY) and setsockopt(SO_KEEPALIVE) on NNG's threads;
+ * getpeername when a pipe comes (ws-worker/bridge.c asks NNG for its remote
+ * address); and on the resolver thread getaddrinfo's socket(AF_NETLINK,
+ * SOCK_RAW) for AI_ADDRCONFIG (then bind, getsockname, sendto and recvmsg
+ * on it: never reached, since the filter fails that socket with
+ * EAFNOSUPPORT). TLS (mbedtls) adds nothing: its files are read before the
+ * filter and its randomness comes from getrandom. For a name instead of an
+ * address the resolver would also open /etc/hosts and ask DNS over AF_INET
+ * datagrams, which is why ws-worker/links.c hands NNG numeric addresses.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +48,10 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -122,6 +140,9 @@ static const struct pc_sandbox_rule sb_rules[] = {
         {"sched_getaffinity", PC_SB_ALLOW, S, "LSan: tracer task"},
         {"getppid", PC_SB_ALLOW, S, "LSan: tracer task"},
         {"sched_yield", PC_SB_ALLOW, S, "LSan: waits for its tracer"},
+        /* Tcp mode only (a broker over tls+tcp://), seen in log mode: */
+        {"setsockopt", PC_SB_TCP_OPT, A, "NNG: TCP_NODELAY, SO_KEEPALIVE"},
+        {"getpeername", PC_SB_TCP, A, "bridge.c: is the pipe tcp (REMADDR)"},
 };
 
 #undef A
@@ -329,9 +350,53 @@ sb_rlimits(void)
 
 /* ---- the filter ------------------------------------------------------ */
 
+/* socket(): SOCK_STREAM in the mode's families (the type's low bits;
+ * SOCK_CLOEXEC and SOCK_NONBLOCK may be set above them); in tcp mode the
+ * resolver's netlink socket fails quietly (sandbox.h). */
+static int
+sb_socket_rules(scmp_filter_ctx ctx, int nr, enum pc_sandbox_net net)
+{
+	static const int tcp_families[] = {AF_INET, AF_INET6};
+	size_t i;
+	int rc;
+
+	if ((rc = seccomp_rule_add(
+	             ctx, SCMP_ACT_ALLOW, nr, 2,
+	             SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)AF_UNIX),
+	             SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM))) < 0 ||
+	    net != PC_SANDBOX_NET_TCP)
+		return rc;
+	for (i = 0; i < sizeof(tcp_families) / sizeof(tcp_families[0]); i++)
+		if ((rc = seccomp_rule_add(
+		             ctx, SCMP_ACT_ALLOW, nr, 2,
+		             SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)tcp_families[i]),
+		             SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf,
+		                        SOCK_STREAM))) < 0)
+			return rc;
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), nr, 1,
+	                        SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)AF_NETLINK));
+}
+
+/* setsockopt in tcp mode: the two options NNG sets on a tcp pipe. */
+static int
+sb_tcp_opt_rules(scmp_filter_ctx ctx, int nr)
+{
+	int rc;
+
+	if ((rc = seccomp_rule_add(
+	             ctx, SCMP_ACT_ALLOW, nr, 2,
+	             SCMP_A1_32(SCMP_CMP_EQ, (uint32_t)IPPROTO_TCP),
+	             SCMP_A2_32(SCMP_CMP_EQ, (uint32_t)TCP_NODELAY))) < 0)
+		return rc;
+	return seccomp_rule_add(
+	        ctx, SCMP_ACT_ALLOW, nr, 2,
+	        SCMP_A1_32(SCMP_CMP_EQ, (uint32_t)SOL_SOCKET),
+	        SCMP_A2_32(SCMP_CMP_EQ, (uint32_t)SO_KEEPALIVE));
+}
+
 static int
 sb_rule_add(scmp_filter_ctx ctx, const struct pc_sandbox_rule *r, int nr,
-            int family)
+            enum pc_sandbox_net net)
 {
 	switch (r->act) {
 	case PC_SB_ALLOW:
@@ -339,12 +404,7 @@ sb_rule_add(scmp_filter_ctx ctx, const struct pc_sandbox_rule *r, int nr,
 	case PC_SB_EACCES:
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), nr, 0);
 	case PC_SB_SOCKET:
-		/* The type's low bits; SOCK_CLOEXEC and SOCK_NONBLOCK may be
-		 * set above them. */
-		return seccomp_rule_add(
-		        ctx, SCMP_ACT_ALLOW, nr, 2,
-		        SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)family),
-		        SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM));
+		return sb_socket_rules(ctx, nr, net);
 	case PC_SB_NO_EXEC:
 		return seccomp_rule_add(
 		        ctx, SCMP_ACT_ALLOW, nr, 1,
@@ -356,12 +416,99 @@ sb_rule_add(scmp_filter_ctx ctx, const struct pc_sandbox_rule *r, int nr,
 		return seccomp_rule_add(
 		        ctx, SCMP_ACT_ALLOW, nr, 1,
 		        SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)getpid()));
+	case PC_SB_TCP:
+		return net == PC_SANDBOX_NET_TCP
+		               ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)
+		               : 0;
+	case PC_SB_TCP_OPT:
+		return net == PC_SANDBOX_NET_TCP ? sb_tcp_opt_rules(ctx, nr)
+		                                 : 0;
 	}
 	return -EINVAL;
 }
 
+/* ---- Landlock: TCP ports --------------------------------------------- */
+
+/* Debian 12's kernel headers (6.1) predate Landlock's network rules (ABI 4,
+ * Linux 6.7): the ABI's constants and structures as the kernel defines them
+ * (include/uapi/linux/landlock.h). */
+#define SB_LL_CREATE_RULESET_VERSION (1u << 0)
+#define SB_LL_RULE_NET_PORT          2
+#define SB_LL_ACCESS_NET_BIND_TCP    (1ull << 0)
+#define SB_LL_ACCESS_NET_CONNECT_TCP (1ull << 1)
+#define SB_LL_NET_ABI                4
+
+struct sb_ll_ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+};
+
+struct sb_ll_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+};
+
 enum pc_err
-pc_sandbox_enter(enum pc_sandbox_mode mode, int family)
+pc_sandbox_tcp_ports(const uint16_t *ports, size_t n)
+{
+	struct sb_ll_ruleset_attr ra;
+	struct sb_ll_net_port_attr pa;
+	long abi;
+	int fd = -1;
+	size_t i;
+	enum pc_err e = PC_ERR_SYSTEM;
+
+	if (n == 0 || n > PC_SANDBOX_PORTS_MAX)
+		return PC_ERR_INVALID;
+	for (i = 0; i < n; i++)
+		if (ports[i] == 0)
+			return PC_ERR_INVALID;
+	abi = syscall(__NR_landlock_create_ruleset, NULL, 0,
+	              SB_LL_CREATE_RULESET_VERSION);
+	if (abi < SB_LL_NET_ABI) {
+		pc_log_info("landlock: %s: TCP ports not limited (the firewall "
+		            "of docs/security.md must do it)",
+		            abi < 0 ? strerror(errno) : "no network rules");
+		return PC_ERR_UNAVAILABLE;
+	}
+	memset(&ra, 0, sizeof(ra));
+	ra.handled_access_net =
+	        SB_LL_ACCESS_NET_BIND_TCP | SB_LL_ACCESS_NET_CONNECT_TCP;
+	if ((fd = (int)syscall(__NR_landlock_create_ruleset, &ra, sizeof(ra),
+	                       0)) < 0) {
+		pc_log_err("landlock_create_ruleset: %s", strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		memset(&pa, 0, sizeof(pa));
+		pa.allowed_access = SB_LL_ACCESS_NET_CONNECT_TCP;
+		pa.port = ports[i];
+		if (syscall(__NR_landlock_add_rule, fd, SB_LL_RULE_NET_PORT,
+		            &pa, 0) < 0) {
+			pc_log_err("landlock_add_rule port %u: %s",
+			           (unsigned)ports[i], strerror(errno));
+			goto out;
+		}
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		pc_log_err("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		goto out;
+	}
+	if (syscall(__NR_landlock_restrict_self, fd, 0) < 0) {
+		pc_log_err("landlock_restrict_self: %s", strerror(errno));
+		goto out;
+	}
+	pc_log_debug("landlock (ABI %ld): TCP connect to %zu port(s) only", abi,
+	             n);
+	e = PC_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	return e;
+}
+
+enum pc_err
+pc_sandbox_enter(enum pc_sandbox_mode mode, enum pc_sandbox_net net)
 {
 	scmp_filter_ctx ctx = NULL;
 	size_t i, n = 0;
@@ -403,7 +550,7 @@ pc_sandbox_enter(enum pc_sandbox_mode mode, int family)
 			           r->name);
 			goto out;
 		}
-		if ((rc = sb_rule_add(ctx, r, nr, family)) < 0) {
+		if ((rc = sb_rule_add(ctx, r, nr, net)) < 0) {
 			errno = -rc;
 			pc_log_err("seccomp rule %s: %s", r->name,
 			           strerror(-rc));
@@ -417,10 +564,13 @@ pc_sandbox_enter(enum pc_sandbox_mode mode, int family)
 		goto out;
 	}
 	if (mode == PC_SANDBOX_ON)
-		pc_log_debug("sandbox on: %zu syscalls allowed or answered", n);
+		pc_log_debug(
+		        "sandbox on (%s): %zu syscalls allowed or answered",
+		        net == PC_SANDBOX_NET_TCP ? "tcp" : "ipc", n);
 	else
-		pc_log_warn("sandbox in %s mode (debug only): %zu syscalls",
-		            mode == PC_SANDBOX_TRAP ? "trap" : "log", n);
+		pc_log_warn("sandbox in %s mode (debug only, %s): %zu syscalls",
+		            mode == PC_SANDBOX_TRAP ? "trap" : "log",
+		            net == PC_SANDBOX_NET_TCP ? "tcp" : "ipc", n);
 	e = PC_OK;
 out:
 	if (ctx != NULL)

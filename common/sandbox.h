@@ -9,13 +9,14 @@
  * and loads a seccomp allowlist into every thread of the process (TSYNC:
  * NNG's threads already run). A system call outside the list kills the whole
  * process (SCMP_ACT_KILL_PROCESS); open and openat fail with EACCES; socket
- * is allowed only for one address family with SOCK_STREAM (AF_UNIX for the
- * broker's ipc://, so NNG can redial after a broker restart); mmap and
- * mprotect never with PROT_EXEC; tgkill only to the process itself; prctl
- * only to name a thread. SIGXFSZ is ignored, so a write to a regular file
- * fails with EFBIG instead of killing: a worker run by hand with stderr
- * redirected to a file loses its log lines once inside (use a pipe, as
- * websocketd does).
+ * is allowed only for SOCK_STREAM in the families of the network mode (see
+ * enum pc_sandbox_net: AF_UNIX for the broker's ipc://, so NNG can redial
+ * after a broker restart; AF_INET and AF_INET6 too when a broker is reached
+ * over tcp); mmap and mprotect never with PROT_EXEC; tgkill only to the
+ * process itself; prctl only to name a thread. SIGXFSZ is ignored, so a write
+ * to a regular file fails with EFBIG instead of killing: a worker run by hand
+ * with stderr redirected to a file loses its log lines once inside (use a pipe,
+ * as websocketd does).
  *
  * Builds with AddressSanitizer (detected at compile time) keep what the
  * sanitizer runtime needs to report a bug from inside and to check for leaks
@@ -25,8 +26,21 @@
  * space; the tracer is a new task; the report a file). Everything else is
  * the same filter, so chat under ASan exercises it too.
  *
- * Not here: deciding when to enter (ws-worker/main.c), Landlock or namespaces
- * (AF_UNIX connect reaches any socket file the service user may open: see
+ * Network mode (PC_SANDBOX_NET_TCP, only when a broker is reached over tcp://
+ * or tls+tcp://, ws-worker/links.h): NNG redials a tcp broker through
+ * getaddrinfo on its resolver thread at every attempt, then socket, connect,
+ * two socket options and getpeername. The worker hands NNG numeric addresses
+ * only (resolved before the filter), so getaddrinfo never reads a file or asks
+ * DNS; what it still does, measured in log and trap mode, is open a netlink
+ * socket for AI_ADDRCONFIG, which the filter answers with EAFNOSUPPORT
+ * (glibc then assumes both IPv4 and IPv6 exist and goes on). Seccomp cannot
+ * read connect's address, so the filter cannot pin the destination:
+ * pc_sandbox_tcp_ports restricts the TCP ports with Landlock where the
+ * kernel has it (Linux 6.7+), and docs/security.md gives the firewall rules
+ * that pin the hosts.
+ *
+ * Not here: deciding when to enter (ws-worker/main.c), namespaces (AF_UNIX
+ * connect reaches any socket file the service user may open: see
  * docs/security.md). Linux only.
  */
 #ifndef PIPECHAT_SANDBOX_H
@@ -52,14 +66,25 @@ enum pc_sandbox_mode {
 	                    what ASan's threads and tracer need */
 };
 
+/* What the worker reaches brokers with (ws-worker/links.h). */
+enum pc_sandbox_net {
+	PC_SANDBOX_NET_IPC, /* ipc:// only: AF_UNIX stream sockets (default) */
+	PC_SANDBOX_NET_TCP, /* some broker over tcp: also AF_INET, AF_INET6
+	                       stream sockets and the rows marked tcp below */
+};
+
 /* What the filter does with one system call. */
 enum pc_sandbox_act {
 	PC_SB_ALLOW,   /* allowed whatever its arguments */
 	PC_SB_EACCES,  /* fails with EACCES */
-	PC_SB_SOCKET,  /* allowed for the family given to enter, SOCK_STREAM */
+	PC_SB_SOCKET,  /* SOCK_STREAM in the network mode's families; in tcp
+	                  mode AF_NETLINK fails with EAFNOSUPPORT */
 	PC_SB_NO_EXEC, /* allowed unless the protection (arg 2) has PROT_EXEC */
 	PC_SB_SELF_KILL, /* tgkill: allowed to this process's own threads */
 	PC_SB_SET_NAME,  /* prctl: PR_SET_NAME only (NNG names its threads) */
+	PC_SB_TCP,       /* allowed in tcp mode only (killed in ipc mode) */
+	PC_SB_TCP_OPT,   /* setsockopt, tcp mode only: TCP_NODELAY and
+	                    SO_KEEPALIVE, nothing else */
 };
 
 /* Which builds a row applies to. */
@@ -92,13 +117,28 @@ int pc_sandbox_rule_applies(const struct pc_sandbox_rule *r);
 enum pc_err pc_sandbox_mode_parse(const char *s, enum pc_sandbox_mode *out);
 
 /*
- * Enters the sandbox described at the top for the calling process, with
- * socket() allowed for `family` (AF_UNIX, AF_INET, AF_INET6). Irreversible.
+ * Limits TCP connect (and bind) to the given ports with Landlock (ABI 4,
+ * Linux 6.7+), for the calling thread and every thread it creates later:
+ * call it before NNG's first socket, whose threads then inherit it (a
+ * Landlock domain cannot be put on threads that already run). Sets
+ * PR_SET_NO_NEW_PRIVS (Landlock needs it). Irreversible. Ports are borrowed;
+ * n is 1..PC_SANDBOX_PORTS_MAX. PC_OK when applied; PC_ERR_UNAVAILABLE when
+ * this kernel has no Landlock network rules (logged: nothing else changed,
+ * the firewall of docs/security.md is the only port limit then);
+ * PC_ERR_INVALID for a bad list; PC_ERR_SYSTEM on another failure (logged).
+ */
+#define PC_SANDBOX_PORTS_MAX 64
+enum pc_err pc_sandbox_tcp_ports(const uint16_t *ports, size_t n);
+
+/*
+ * Enters the sandbox described at the top for the calling process, with the
+ * network calls of mode `net` (enum pc_sandbox_net). Irreversible.
  * Logs (log.h) what it did and, on failure, why. PC_OK, or PC_ERR_SYSTEM
  * (errno set; the process may be half-restricted: the caller must exit).
  * Call it from the main thread with no lock held by other threads of ours:
  * RLIMIT_AS is measured from /proc/self/statm, the one file it opens.
  */
-enum pc_err pc_sandbox_enter(enum pc_sandbox_mode mode, int family);
+enum pc_err pc_sandbox_enter(enum pc_sandbox_mode mode,
+                             enum pc_sandbox_net net);
 
 #endif

@@ -20,6 +20,7 @@ static const struct {
 	{ PC_WIRE_CALL, "call" },
 	{ PC_WIRE_FETCH, "fetch" },
 	{ PC_WIRE_PING, "ping" },
+	{ PC_WIRE_CREDIT, "credit" },
 	{ PC_WIRE_AUTHED, "authed" },
 	{ PC_WIRE_OK, "ok" },
 	{ PC_WIRE_ERROR, "error" },

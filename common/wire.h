@@ -12,7 +12,8 @@
  *
  * Transport (broker/): workers dial ipc://$PIPECHAT_BROKER_DIR/workers (a
  * PAIR1 socket in polyamorous mode: the broker sends each room's traffic to
- * the subscribed pipes only, routing on the sending side); the API dials
+ * the subscribed pipes only, routing on the sending side, and at most two
+ * messages in flight per pipe: PC_WIRE_CREDIT, broker/link.h); the API dials
  * ipc://$PIPECHAT_BROKER_DIR/api (PUSH to the broker's PULL, fire and forget).
  * This file only packs and unpacks; it knows nothing of NNG.
  */
@@ -40,6 +41,11 @@ enum pc_wire_type {
 	PC_WIRE_FETCH,    /* room, seq = from, arg = to (inclusive): gap repair.
 			   * Reply: MSG frames with that req_id, then FETCHED. */
 	PC_WIRE_PING,     /* liveness of the broker link. Reply OK. */
+	PC_WIRE_CREDIT,   /* flow control: "I have taken every message you sent
+			   * me off my socket, up to the one that carried
+			   * PC_WIRE_F_CREDIT". No reply. Sent only by a worker
+			   * whose AUTH carried PC_WIRE_F_CREDIT; see
+			   * broker/link.h for the window it opens. */
 
 	/* broker -> worker */
 	PC_WIRE_AUTHED = 32, /* payload {"user":{id,username},"session":…,"exp":…}: hello */
@@ -74,6 +80,10 @@ enum pc_wire_type {
 #define PC_WIRE_F_DELETED 0x0002
 #define PC_WIRE_F_SELF    0x0004 /* the sender's own message (ack already written) */
 #define PC_WIRE_F_BATCH   0x0008 /* on AUTH: this worker understands PC_WIRE_BATCH */
+/* On AUTH: this worker answers PC_WIRE_F_CREDIT with PC_WIRE_CREDIT. On the
+ * outer header of a broker -> worker NNG message (a BATCH, or one message on
+ * its own): answer with one PC_WIRE_CREDIT as soon as it is received. */
+#define PC_WIRE_F_CREDIT  0x0010
 
 struct pc_wire_hdr {
 	uint8_t version;  /* PC_WIRE_VERSION */

@@ -8,6 +8,8 @@
  * builds), another socket family, exec, fork, executable memory and a
  * thread that existed before the filter are killed with SIGSYS, and the
  * rlimits are what sandbox.h says (read from the parent with prlimit).
+ * Tcp mode admits what NNG needs to dial a tcp broker and nothing more, and
+ * Landlock limits TCP connect to the listed ports (where the kernel can).
  * Children leave with _exit: no atexit handlers (nor LeakSanitizer) run
  * inside the filter.
  */
@@ -23,6 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -101,6 +106,13 @@ static const char *const sanitizer_rows[] = {
         "sched_yield allow",
 };
 
+/* Rows every build has after the sanitizer's, added to the filter in tcp
+ * mode only (a broker over tls+tcp://). */
+static const char *const tcp_rows[] = {
+        "setsockopt tcp_opt",
+        "getpeername tcp",
+};
+
 static const char *
 act_name(enum pc_sandbox_act a)
 {
@@ -117,6 +129,10 @@ act_name(enum pc_sandbox_act a)
 		return "self";
 	case PC_SB_SET_NAME:
 		return "set_name";
+	case PC_SB_TCP:
+		return "tcp";
+	case PC_SB_TCP_OPT:
+		return "tcp_opt";
 	}
 	return "?";
 }
@@ -143,6 +159,10 @@ expected_rows(const char **out, size_t cap)
 			assert_true(n < cap);
 			out[n++] = sanitizer_rows[i];
 		}
+	for (i = 0; i < sizeof(tcp_rows) / sizeof(tcp_rows[0]); i++) {
+		assert_true(n < cap);
+		out[n++] = tcp_rows[i];
+	}
 	return n;
 }
 
@@ -311,7 +331,8 @@ run_child(child_fn fn)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		if (pc_sandbox_enter(PC_SANDBOX_ON, AF_UNIX) != PC_OK)
+		if (pc_sandbox_enter(PC_SANDBOX_ON, PC_SANDBOX_NET_IPC) !=
+		    PC_OK)
 			_exit(CHILD_ENTER_FAILED);
 		_exit(fn());
 	}
@@ -534,7 +555,8 @@ test_existing_thread_is_filtered(void **state)
 
 		if (pthread_create(&t, NULL, thread_main, NULL) != 0)
 			_exit(71);
-		if (pc_sandbox_enter(PC_SANDBOX_ON, AF_UNIX) != PC_OK)
+		if (pc_sandbox_enter(PC_SANDBOX_ON, PC_SANDBOX_NET_IPC) !=
+		    PC_OK)
 			_exit(CHILD_ENTER_FAILED);
 		if (write(thread_pipe[1], "go", 1) != 1)
 			_exit(72);
@@ -567,7 +589,8 @@ test_rlimits_and_status(void **state)
 	if (pid == 0) {
 		close(go[1]);
 		close(ready[0]);
-		if (pc_sandbox_enter(PC_SANDBOX_ON, AF_UNIX) != PC_OK)
+		if (pc_sandbox_enter(PC_SANDBOX_ON, PC_SANDBOX_NET_IPC) !=
+		    PC_OK)
 			_exit(CHILD_ENTER_FAILED);
 		if (write(ready[1], "r", 1) != 1 || read(go[0], &b, 1) < 0)
 			_exit(81);
@@ -639,6 +662,200 @@ test_file_write_refused(void **state)
 	close(file_fd);
 }
 
+/* ---- tcp mode (a broker over tls+tcp://) ----------------------------- */
+
+static int
+run_child_net(child_fn fn, enum pc_sandbox_net net)
+{
+	pid_t pid;
+	int st = 0;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (pc_sandbox_enter(PC_SANDBOX_ON, net) != PC_OK)
+			_exit(CHILD_ENTER_FAILED);
+		_exit(fn());
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+/* What NNG does to dial a tcp broker, from inside: getaddrinfo of a numeric
+ * address as its resolver thread asks it (AI_ADDRCONFIG: the netlink socket
+ * fails quietly), stream sockets of both families, the two options. */
+static int
+do_tcp_dial_calls(void)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int s, one = 1, nl;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo("127.0.0.1", "7100", &hints, &res) != 0)
+		return 1;
+	freeaddrinfo(res);
+	if ((s = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 2;
+	close(s);
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	                0)) < 0)
+		return 3;
+	if (setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) != 0)
+		return 4;
+	if (getpeername(s, (struct sockaddr *)&sin, &len) == 0 ||
+	    errno != ENOTCONN)
+		return 5;
+	close(s);
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (nl >= 0 || errno != EAFNOSUPPORT)
+		return 6;
+	return 0;
+}
+
+static int
+do_other_sockopt(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (s < 0)
+		return 1;
+	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	return 2; /* must be killed before */
+}
+
+static int
+do_inet_dgram(void)
+{
+	return socket(AF_INET, SOCK_DGRAM, 0) >= 0 ? 1 : 2;
+}
+
+static int
+do_setsockopt_ipc(void)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM, 0), one = 1;
+
+	(void)setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	return 1;
+}
+
+static int
+do_netlink_ipc(void)
+{
+	return socket(AF_NETLINK, SOCK_RAW, 0) >= 0 ? 1 : 2;
+}
+
+static void
+test_tcp_mode_dials(void **state)
+{
+	(void)state;
+	assert_exit(run_child_net(do_tcp_dial_calls, PC_SANDBOX_NET_TCP), 0);
+	/* anything else stays out: another option, datagrams (DNS) */
+	assert_killed(run_child_net(do_other_sockopt, PC_SANDBOX_NET_TCP));
+	assert_killed(run_child_net(do_inet_dgram, PC_SANDBOX_NET_TCP));
+}
+
+static void
+test_ipc_mode_has_no_tcp_rows(void **state)
+{
+	(void)state;
+	assert_killed(run_child_net(do_setsockopt_ipc, PC_SANDBOX_NET_IPC));
+	assert_killed(run_child_net(do_netlink_ipc, PC_SANDBOX_NET_IPC));
+	assert_killed(run_child_net(do_inet_socket, PC_SANDBOX_NET_IPC));
+}
+
+/* Landlock: connect to the listed port only, from a thread created after
+ * the call as NNG's are (skipped on kernels before 6.7). */
+static int ll_port_ok, ll_port_other;
+
+static int
+ll_connect(int port)
+{
+	struct sockaddr_in sin;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc = connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 ? 0 : errno;
+	close(s);
+	return rc;
+}
+
+static void *
+ll_thread(void *arg)
+{
+	int *rc = arg;
+
+	rc[0] = ll_connect(ll_port_ok);
+	rc[1] = ll_connect(ll_port_other);
+	return NULL;
+}
+
+static int
+ll_listen(int *port)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(s, 8), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return s;
+}
+
+static void
+test_landlock_limits_tcp_ports(void **state)
+{
+	int a, b, st = 0;
+	pid_t pid;
+
+	(void)state;
+	a = ll_listen(&ll_port_ok);
+	b = ll_listen(&ll_port_other);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint16_t p = (uint16_t)ll_port_ok;
+		pthread_t t;
+		int rc[2] = {-1, -1};
+		enum pc_err e = pc_sandbox_tcp_ports(&p, 1);
+
+		if (e == PC_ERR_UNAVAILABLE)
+			_exit(77);
+		if (e != PC_OK)
+			_exit(CHILD_ENTER_FAILED);
+		if (pthread_create(&t, NULL, ll_thread, rc) != 0 ||
+		    pthread_join(t, NULL) != 0)
+			_exit(71);
+		if (rc[0] != 0)
+			_exit(72);
+		if (rc[1] != EACCES)
+			_exit(73);
+		_exit(ll_connect(ll_port_other) == EACCES ? 0 : 74);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	close(a);
+	close(b);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+		skip(); /* this kernel has no Landlock network rules */
+	assert_exit(st, 0);
+	assert_int_equal(pc_sandbox_tcp_ports(NULL, 0), PC_ERR_INVALID);
+}
+
 #ifdef PIPECHAT_TEST_HOOKS
 /* Trap mode names the call on stderr and fails it with ENOSYS. */
 static void
@@ -658,7 +875,8 @@ test_trap_mode_names_the_call(void **state)
 		struct utsname u;
 
 		dup2(errp[1], STDERR_FILENO);
-		if (pc_sandbox_enter(PC_SANDBOX_TRAP, AF_UNIX) != PC_OK)
+		if (pc_sandbox_enter(PC_SANDBOX_TRAP, PC_SANDBOX_NET_IPC) !=
+		    PC_OK)
 			_exit(CHILD_ENTER_FAILED);
 		if (uname(&u) == 0)
 			_exit(100);
@@ -698,6 +916,9 @@ main(void)
 	        cmocka_unit_test(test_existing_thread_is_filtered),
 	        cmocka_unit_test(test_rlimits_and_status),
 	        cmocka_unit_test(test_file_write_refused),
+	        cmocka_unit_test(test_tcp_mode_dials),
+	        cmocka_unit_test(test_ipc_mode_has_no_tcp_rows),
+	        cmocka_unit_test(test_landlock_limits_tcp_ports),
 #ifdef PIPECHAT_TEST_HOOKS
 	        cmocka_unit_test(test_trap_mode_names_the_call),
 #endif

@@ -55,6 +55,14 @@ test_round_trip(void **state)
 	assert_true(g.room == 42 && g.seq == -1 && g.arg == INT64_MAX);
 	assert_int_equal(plen, 5);
 	assert_memory_equal(payload, "hello", 5);
+	/* the credit flag is bit 4 of byte 3, where bridge.c reads it */
+	h.flags = PC_WIRE_F_CREDIT;
+	pc_wire_pack(&h, buf);
+	assert_int_equal(buf[2], 0);
+	assert_int_equal(buf[3], 0x10);
+	assert_int_equal(pc_wire_unpack(buf, sizeof(buf), &g, &payload, &plen),
+	                 PC_OK);
+	assert_int_equal(g.flags, PC_WIRE_F_CREDIT);
 	/* no payload at all */
 	assert_int_equal(
 	        pc_wire_unpack(buf, PC_WIRE_HDR_LEN, &g, &payload, &plen),
@@ -103,6 +111,7 @@ test_names(void **state)
 	                            PC_WIRE_CALL,
 	                            PC_WIRE_FETCH,
 	                            PC_WIRE_PING,
+	                            PC_WIRE_CREDIT,
 	                            PC_WIRE_AUTHED,
 	                            PC_WIRE_OK,
 	                            PC_WIRE_ERROR,
