@@ -14,9 +14,14 @@ pc_sanitize_flag() {
 
 # pc_build DIR [ON|OFF|'']: configures DIR from the checkout (with
 # -DPIPECHAT_SANITIZE when given) and builds every target with two jobs.
+# NNG: the small-thread-pool build that deps.sh made (nng.sh) when it is
+# there, else Debian's libnng; PIPECHAT_SMALL_NNG=0 asks for Debian's. The
+# configure line that says which is repeated here.
 pc_build() {
-	local dir=$1 san=${2:-}
-	local -a args=(-S "$PC_CHECKOUT" -B "$dir")
+	local dir=$1 san=${2:-} nng=auto
+	[ "${PIPECHAT_SMALL_NNG:-1}" = 0 ] && nng=system
+	local -a args=(-S "$PC_CHECKOUT" -B "$dir" "-DPIPECHAT_NNG=$nng"
+		"-DPIPECHAT_NNG_PREFIX=${PIPECHAT_DEPS_DIR:-$PC_CHECKOUT/build-deps}/nng/prefix")
 	[ -z "$san" ] || args+=("-DPIPECHAT_SANITIZE=$san")
 	pc_say "building in $dir${san:+ (PIPECHAT_SANITIZE=$san)}"
 	mkdir -p -- "$dir"
@@ -25,5 +30,6 @@ pc_build() {
 		pc_warn "cmake could not configure $dir"
 		return 1
 	}
+	sed -n 's/^-- NNG: /NNG: /p' -- "$dir/pipechat-configure.log" | while IFS= read -r l; do pc_say "$l"; done
 	cmake --build "$dir" -j2
 }
