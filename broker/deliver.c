@@ -21,6 +21,7 @@
 #include "deliver.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "online.h"
 #include "presence.h"
 #include "reply.h"
@@ -133,6 +134,7 @@ deliver_fetched(uint32_t pipe, uint64_t req_id, struct fanout_room *r,
 		reply(pipe, PC_WIRE_MSG, req_id, r->id, next, 0, 0, f);
 		last = next;
 	}
+	metrics_fetched(from, last);
 	reply(pipe, PC_WIRE_FETCHED, req_id, r->id, from, last, 0, NULL);
 }
 
@@ -176,6 +178,7 @@ deliver_join_done(struct auth_pipe *a, uint64_t req_id, struct fanout_room *r,
 	frame_unref(f);
 	if (since >= 0) {
 		if (gap_to >= gap_from && gap_from > 0) {
+			metrics_gap(METRICS_GAP_JOIN);
 			f = frame_gap(r->id, gap_from, gap_to);
 			reply(a->id, PC_WIRE_GAP, req_id, r->id, gap_from,
 			      gap_to, 0, f);

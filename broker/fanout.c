@@ -18,14 +18,18 @@
  *   only two per pipe, fixed, behind the socket's shared queue (SENDBUF,
  *   8192 here), and drops the newest when they are full: 500 messages sent
  *   back to back to one fast reader arrived 133 times; one every 10 µs, all.
- *   So link.c keeps an outbox per pipe and hands NNG at most LINK_BURST
- *   messages per pipe per LINK_GAP_US, and packs a worker's frames into one
+ *   So link.c keeps an outbox per pipe, packs a worker's frames into one
  *   PC_WIRE_BATCH message (up to 64 KiB) when the worker says it can read
- *   them. Measured with a harness around link.c (2 cores, 300-byte lines, the
- *   readers in the same process): 100 pipes x 1000 messages, batched, took
- *   0.18-0.20 µs of broker CPU per delivery and arrived whole or with under
- *   0.2% dropped; unbatched 1.6-3.3 µs per delivery, 0.4% dropped. Drops are
- *   repaired by the workers (FETCH on a seq hole, TICK for a lost tail);
+ *   them, and flow-controls each pipe by credit: at most two NNG messages
+ *   un-acknowledged per pipe, the second asking the worker for a CREDIT
+ *   (link.h), so NNG's queue can never overflow and nothing waits on a
+ *   timer. Until session 3 it paced instead (one message per pipe per
+ *   millisecond): a harness around link.c (2 cores, 300-byte lines, readers
+ *   in the same process) measured 0.18-0.20 µs of broker CPU per delivery
+ *   batched, under 0.2% dropped; but any drop of a reply that FETCH/TICK do
+ *   not repair (ACK, ERROR, JOINED, FETCHED) left a client waiting for ever,
+ *   which is what stalled test_ws_order's slow-reader test in loaded ASan
+ *   runs. FETCH and TICK stay, for what is lost anyway (a broker restart);
  *   a worker that stops reading fills its outbox and is disconnected.
  * - Cost per delivery: one rendering per message (a shared frame), then per
  *   subscriber a 40-byte header and a reference in its outbox, and one copy

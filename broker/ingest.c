@@ -28,6 +28,7 @@
 #include "limits.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "online.h"
 #include "reply.h"
 #include "store.h"
@@ -126,6 +127,9 @@ on_auth(struct req *r)
 		req_error(r, PC_ERR_UNAUTHENTICATED, "auth", NULL);
 		return;
 	}
+	/* before anything is queued for the pipe (link.h) */
+	if (r->h->flags & PC_WIRE_F_CREDIT)
+		link_set_credit(r->pipe);
 	if (auth_begin(r->pipe, r->h->req_id, &who,
 	               (r->h->flags & PC_WIRE_F_BATCH) != 0) != PC_OK) {
 		req_error(r, PC_ERR_NOMEM, "auth", NULL);
@@ -398,6 +402,7 @@ on_fetch(struct req *r)
 	if (to > room->last_seq)
 		to = room->last_seq;
 	if (to - from + 1 > DELIVER_REPLAY_MAX) {
+		metrics_gap(METRICS_GAP_FETCH);
 		f = frame_gap(room->id, from, to - DELIVER_REPLAY_MAX);
 		reply(r->pipe, PC_WIRE_GAP, r->h->req_id, room->id, from,
 		      to - DELIVER_REPLAY_MAX, 0, f);
@@ -422,6 +427,14 @@ on_ping(struct req *r)
 	reply(r->pipe, PC_WIRE_OK, r->h->req_id, 0, 0, 0, 0, NULL);
 }
 
+/* Flow control (link.h): the pipe's window is open again; main.c's
+ * link_flush at the end of this loop turn sends what waits. */
+static void
+on_credit(struct req *r)
+{
+	link_credit(r->pipe);
+}
+
 static const struct {
 	int type;
 	void (*fn)(struct req *);
@@ -431,7 +444,7 @@ static const struct {
         {PC_WIRE_LEAVE, on_leave, 1},   {PC_WIRE_SEND, on_send, 1},
         {PC_WIRE_TYPING, on_typing, 1}, {PC_WIRE_READ, on_read, 1},
         {PC_WIRE_CALL, on_call, 1},     {PC_WIRE_FETCH, on_fetch, 1},
-        {PC_WIRE_PING, on_ping, 0},
+        {PC_WIRE_PING, on_ping, 0},     {PC_WIRE_CREDIT, on_credit, 0},
 };
 
 void

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "limits.h"
+#include "metrics.h"
 
 struct limits_bucket {
 	int64_t milli; /* milli-tokens available */
@@ -78,6 +79,7 @@ limits_take(struct limits *l, int64_t user, enum limits_kind k, int64_t now_ms,
 	*retry_after_ms = (1000 - b->milli + r->per_sec - 1) / r->per_sec;
 	if (*retry_after_ms < 1)
 		*retry_after_ms = 1;
+	metrics_rate_limited(k);
 	return PC_ERR_RATE_LIMITED;
 }
 

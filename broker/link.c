@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,9 @@ struct link_item {
 struct link_pipe {
 	uint32_t id;
 	int batch;
+	int credit;          /* the worker returns CREDIT (link_set_credit) */
+	unsigned inflight;   /* credit mode: NNG messages sent since the last
+	                      * CREDIT (at most LINK_WINDOW) */
 	int dirty;           /* listed in lk.dirty */
 	int closing;         /* overflowed: closed, waiting for its removal */
 	struct link_item *q; /* ring */
@@ -67,6 +71,8 @@ static struct {
 	uint32_t *dirty;
 	size_t ndirty, dirtycap;
 	uint64_t frames, msgs, overflows;
+	uint64_t credits, stalls; /* CREDITs received; flushes that found a
+	                           * pipe's window full */
 } lk = {.mu = PTHREAD_MUTEX_INITIALIZER,
         .efd = -1,
         .workers = NNG_SOCKET_INITIALIZER,
@@ -102,6 +108,16 @@ link_queue_ev(uint32_t pipe, int add)
 		pc_log_warn("eventfd: %s", strerror(errno));
 }
 
+/* Non-zero for a pipe from a tcp:// or tls+tcp:// listener (sharding). */
+static int
+link_pipe_is_net(nng_pipe p)
+{
+	nng_sockaddr sa;
+
+	return nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0 &&
+	       (sa.s_family == NNG_AF_INET || sa.s_family == NNG_AF_INET6);
+}
+
 /* NNG's thread. The peer must run as the broker's own user. */
 static void
 link_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
@@ -111,6 +127,10 @@ link_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
 		rv = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid);
+		/* A tcp pipe (link_listen_net) has no uid: its listener's TLS
+		 * already verified the peer's certificate. */
+		if (rv != 0 && link_pipe_is_net(p))
+			rv = 0, uid = (uint64_t)lk.uid;
 		if (rv != 0 || uid != (uint64_t)lk.uid) {
 			pc_log_warn("refused a %s peer with uid %" PRIu64
 			            " (%s)",
@@ -182,6 +202,9 @@ link_open(const char *dir, size_t queue_max, link_removed_fn on_removed)
 	lk.uid = geteuid();
 	lk.queue_max = queue_max;
 	lk.on_removed = on_removed;
+	pthread_mutex_lock(&lk.mu);
+	lk.closed = 0; /* open again after a link_close (unit tests) */
+	pthread_mutex_unlock(&lk.mu);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		pc_log_err("mkdir %s: %s", dir, strerror(errno));
 		return PC_ERR_SYSTEM;
@@ -397,6 +420,33 @@ link_set_batch(uint32_t pipe, int on)
 		lp->batch = on;
 }
 
+void
+link_set_credit(uint32_t pipe)
+{
+	struct link_pipe *lp = idmap_get(&lk.pipes, pipe);
+
+	/* AUTH is a pipe's first message, so nothing was sent to it yet; a
+	 * second AUTH on the same pipe keeps the count it has. */
+	if (lp != NULL && !lp->credit) {
+		lp->credit = 1;
+		lp->inflight = 0;
+	}
+}
+
+void
+link_credit(uint32_t pipe)
+{
+	struct link_pipe *lp = idmap_get(&lk.pipes, pipe);
+
+	/* Only the message that filled the window asks for a CREDIT, and
+	 * nothing is sent after it until the CREDIT is back: so the CREDIT
+	 * says every message sent so far has left NNG's queues. */
+	if (lp != NULL && lp->credit) {
+		lp->inflight = 0;
+		lk.credits++;
+	}
+}
+
 static int
 link_grow(struct link_pipe *lp)
 {
@@ -456,9 +506,10 @@ overflow:
 }
 
 /* Builds the next NNG message from lp's queue: one item, or a BATCH of as
- * many as fit. *taken says how many items it holds. */
+ * many as fit; flags (PC_WIRE_F_CREDIT) go on its outer header. *taken says
+ * how many items it holds. */
 static nng_msg *
-link_build(struct link_pipe *lp, size_t *taken)
+link_build(struct link_pipe *lp, uint16_t flags, size_t *taken)
 {
 	struct link_item *it = &lp->q[lp->head];
 	struct pc_wire_hdr bh;
@@ -482,6 +533,11 @@ link_build(struct link_pipe *lp, size_t *taken)
 			return NULL;
 		p = nng_msg_body(m);
 		memcpy(p, it->hdr, PC_WIRE_HDR_LEN);
+		if (flags != 0) {
+			/* the packed flags: bytes 2-3, big-endian */
+			p[2] |= (unsigned char)(flags >> 8);
+			p[3] |= (unsigned char)(flags & 0xff);
+		}
 		if (flen > 0)
 			memcpy(p + PC_WIRE_HDR_LEN, it->f->data, flen);
 		*taken = 1;
@@ -492,6 +548,7 @@ link_build(struct link_pipe *lp, size_t *taken)
 	memset(&bh, 0, sizeof(bh));
 	bh.version = PC_WIRE_VERSION;
 	bh.type = PC_WIRE_BATCH;
+	bh.flags = flags;
 	p = nng_msg_body(m);
 	pc_wire_pack(&bh, p);
 	p += PC_WIRE_HDR_LEN;
@@ -526,51 +583,96 @@ link_pop(struct link_pipe *lp, size_t n)
 	}
 }
 
+/* Hands lp's next message to NNG. 0 when sent, -1 when NNG's socket queue
+ * is full or memory ran out (try again later). */
+static int
+link_send_one(struct link_pipe *lp, uint16_t flags)
+{
+	nng_pipe np = NNG_PIPE_INITIALIZER;
+	nng_msg *m;
+	size_t taken;
+
+	if ((m = link_build(lp, flags, &taken)) == NULL)
+		return -1;
+	np.id = lp->id;
+	nng_msg_set_pipe(m, np);
+	if (nng_sendmsg(lk.workers, m, NNG_FLAG_NONBLOCK) != 0) {
+		/* the socket's queue is full: later */
+		nng_msg_free(m);
+		return -1;
+	}
+	lk.msgs++;
+	link_pop(lp, taken);
+	return 0;
+}
+
+/*
+ * Credit mode: while the window has room, one message (a BATCH of all that
+ * fits) at once, so nothing waits on a timer; the message that fills the
+ * window asks for a CREDIT. Returns -1 when NNG's socket queue is full.
+ */
+static int
+link_flush_credit(struct link_pipe *lp)
+{
+	uint16_t flags;
+
+	while (lp->count > 0 && lp->inflight < LINK_WINDOW) {
+		flags = lp->inflight + 1 == LINK_WINDOW ? PC_WIRE_F_CREDIT : 0;
+		if (link_send_one(lp, flags) != 0)
+			return -1;
+		lp->inflight++;
+	}
+	if (lp->count > 0)
+		lk.stalls++;
+	return 0;
+}
+
+/* Paced mode (a worker that does not return CREDIT): LINK_BURST messages,
+ * then LINK_GAP_US of rest. Returns -1 when NNG's socket queue is full. */
+static int
+link_flush_paced(struct link_pipe *lp, int64_t now_us)
+{
+	int burst, rv = 0;
+
+	if (lp->next_us > now_us)
+		return 0;
+	for (burst = 0; burst < LINK_BURST && lp->count > 0; burst++)
+		if ((rv = link_send_one(lp, 0)) != 0)
+			break;
+	if (burst > 0)
+		lp->next_us = now_us + LINK_GAP_US;
+	return rv;
+}
+
 int64_t
 link_flush(int64_t now_us)
 {
 	struct link_pipe *lp;
-	nng_msg *m;
-	nng_pipe np = NNG_PIPE_INITIALIZER;
-	size_t i, k, taken;
-	int burst, rv, full = 0;
+	size_t i, k;
+	int full = 0;
 	int64_t wait = -1, w;
 
 	for (i = 0, k = 0; i < lk.ndirty; i++) {
 		lp = idmap_get(&lk.pipes, lk.dirty[i]);
 		if (lp == NULL)
 			continue; /* gone: drop from the list */
-		if (!full && lp->count > 0 && lp->next_us <= now_us) {
-			for (burst = 0; burst < LINK_BURST && lp->count > 0;
-			     burst++) {
-				if ((m = link_build(lp, &taken)) == NULL) {
-					full = 1;
-					break;
-				}
-				np.id = lp->id;
-				nng_msg_set_pipe(m, np);
-				rv = nng_sendmsg(lk.workers, m,
-				                 NNG_FLAG_NONBLOCK);
-				if (rv != 0) {
-					/* the socket's queue is full: later */
-					nng_msg_free(m);
-					full = 1;
-					break;
-				}
-				lk.msgs++;
-				link_pop(lp, taken);
-			}
-			if (burst > 0)
-				lp->next_us = now_us + LINK_GAP_US;
-		}
+		if (!full && lp->count > 0 && !lp->closing)
+			full = (lp->credit ? link_flush_credit(lp)
+			                   : link_flush_paced(lp, now_us)) != 0;
 		if (lp->count == 0 || lp->closing) {
 			lp->dirty = 0;
 			continue;
 		}
 		lk.dirty[k++] = lk.dirty[i];
-		w = lp->next_us > now_us ? lp->next_us - now_us : 0;
-		if (full && w < LINK_GAP_US)
-			w = LINK_GAP_US;
+		if (lp->credit && lp->inflight >= LINK_WINDOW && !full)
+			continue; /* its CREDIT wakes the main loop */
+		if (lp->credit)
+			w = LINK_GAP_US; /* NNG's queue was full */
+		else {
+			w = lp->next_us > now_us ? lp->next_us - now_us : 0;
+			if (full && w < LINK_GAP_US)
+				w = LINK_GAP_US;
+		}
 		if (wait < 0 || w < wait)
 			wait = w;
 	}
@@ -595,4 +697,44 @@ link_stats(uint64_t *frames, uint64_t *msgs, uint64_t *overflows,
 			*drops = nng_stat_value(st);
 		nng_stats_free(all);
 	}
+}
+
+void
+link_credit_stats(uint64_t *credits, uint64_t *stalls)
+{
+	*credits = lk.credits;
+	*stalls = lk.stalls;
+}
+
+/* ---- sharding (added for docs/scaling.md; see link.h) ---- */
+
+static enum pc_err
+link_listen_one(nng_socket s, const char *url, nng_tls_config *tls)
+{
+	nng_listener l;
+	int rv;
+
+	if ((rv = nng_listener_create(&l, s, url)) != 0 ||
+	    (rv = nng_listener_set_bool(l, NNG_OPT_TCP_KEEPALIVE, true)) != 0 ||
+	    (rv = nng_listener_set_bool(l, NNG_OPT_TCP_NODELAY, true)) != 0 ||
+	    (tls != NULL &&
+	     (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, tls)) != 0) ||
+	    (rv = nng_listener_start(l, 0)) != 0) {
+		pc_log_err("%s: %s", url, nng_strerror(rv));
+		return PC_ERR_SYSTEM;
+	}
+	pc_log_info("listening on %s", url);
+	return PC_OK;
+}
+
+enum pc_err
+link_listen_net(const char *workers_url, const char *api_url,
+                nng_tls_config *tls)
+{
+	if (!lk.w_open || !lk.a_open)
+		return PC_ERR_SYSTEM;
+	if (link_listen_one(lk.workers, workers_url, tls) != PC_OK ||
+	    link_listen_one(lk.api, api_url, tls) != PC_OK)
+		return PC_ERR_SYSTEM;
+	return PC_OK;
 }

@@ -29,12 +29,14 @@
 
 #include "auth.h"
 #include "call.h"
+#include "cluster.h"
 #include "clock.h"
 #include "deliver.h"
 #include "fanout.h"
 #include "ingest.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "online.h"
 #include "presence.h"
 #include "settings.h"
@@ -100,13 +102,14 @@ main_store(const struct settings *s, int sfd)
 		if (e == PC_OK)
 			return 0;
 		if (e == PC_ERR_CONFLICT) {
-			pc_log_err(
-			        "another pipechat-broker already runs for this "
-			        "database (advisory lock held); refusing to "
-			        "start a second writer");
+			pc_log_err("another pipechat-broker already runs for "
+			           "shard %" PRId64 " of this database (advisory "
+			           "lock held); refusing to start a second writer",
+			           s->shard);
 			fprintf(stderr,
 			        "pipechat-broker: another broker already "
-			        "runs for this database\n");
+			        "runs for shard %" PRId64 " of this database\n",
+			        s->shard);
 			return -1;
 		}
 		if (e != PC_ERR_UNAVAILABLE) {
@@ -181,6 +184,7 @@ main_loop(int sfd)
 		now = pc_clock_mono_ms();
 		if (now >= next_tick) {
 			ingest_tick(now);
+			metrics_sample(now);
 			next_tick = now + MAIN_TICK_MS;
 		}
 		if (now >= next_stats) {
@@ -246,18 +250,22 @@ main(int argc, char **argv)
 	ingest_init(&s);
 	call_init(s.call_ring_s * 1000);
 	online_init();
-	if (main_store(&s, sfd) != 0)
+	if (cluster_prepare(&s) != PC_OK || main_store(&s, sfd) != 0)
 		goto out;
 	store_up = 1;
 	if (link_open(s.broker_dir, (size_t)s.pipe_queue_max,
 	              ingest_pipe_removed) != PC_OK)
 		goto out;
 	link_up = 1;
+	if (cluster_listen(&s) != PC_OK) /* sharding: tcp/tls address */
+		goto out;
+	metrics_open(s.broker_dir); /* logs; the broker runs without it */
 	pc_log_info("ready (batch max %" PRId64 ")", s.batch_max);
 	main_loop(sfd);
 	pc_log_info("stopping");
 	rc = 0;
 out:
+	metrics_close();
 	if (link_up)
 		link_close();
 	if (store_up)

@@ -15,12 +15,15 @@
 #include "online.h"
 
 #define ONLINE_RETRY_MS 5000 /* after a failed write, wait this long */
+#define ONLINE_BEAT_MS  5000 /* sharded: write at least this often */
 
 static struct {
 	struct idmap dirty; /* user id -> &dirty_mark */
 	int full;           /* the next flush rewrites the whole table */
 	int in_flight;      /* a job is queued and not answered yet */
 	int64_t not_before; /* monotonic ms: no flush before this */
+	size_t nshards, me; /* sharded when nshards > 1: own user % n == me */
+	int64_t next_beat;  /* sharded: monotonic ms of the next heartbeat */
 } on;
 
 static char dirty_mark;
@@ -40,10 +43,24 @@ online_fini(void)
 }
 
 void
+online_set_shard(size_t n, size_t me)
+{
+	on.nshards = n;
+	on.me = me;
+}
+
+/* Is user's row this broker's to write? */
+static int
+online_owns(int64_t user)
+{
+	return on.nshards <= 1 || (size_t)((uint64_t)user % on.nshards) == on.me;
+}
+
+void
 online_touch(int64_t user)
 {
-	if (on.full || user <= 0)
-		return; /* the rewrite will see it */
+	if (on.full || user <= 0 || !online_owns(user))
+		return; /* the rewrite will see it, or not ours */
 	if (idmap_put(&on.dirty, user, &dirty_mark) != PC_OK)
 		on.full = 1; /* out of memory: rewrite it all later */
 }
@@ -65,6 +82,8 @@ online_collect(struct store_job *j)
 		return PC_ERR_NOMEM;
 	if (on.full) {
 		while (n < cap && auth_next_user(&pos, &user, &npipes)) {
+			if (!online_owns(user))
+				continue;
 			j->ids[n] = user;
 			j->counts[n++] = npipes;
 		}
@@ -85,8 +104,10 @@ online_flush(void)
 	int64_t now = pc_clock_mono_ms();
 
 	if (on.in_flight || now < on.not_before ||
-	    (!on.full && on.dirty.len == 0))
+	    (!on.full && on.dirty.len == 0 &&
+	     (on.nshards <= 1 || now < on.next_beat)))
 		return;
+	on.next_beat = now + ONLINE_BEAT_MS;
 	if ((j = store_job_new(STORE_ONLINE)) == NULL)
 		return;
 	j->aux = on.full;

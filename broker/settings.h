@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "err.h"
 #include "log.h"
+#include "shard.h"
 
 struct settings {
 	char *db;          /* PIPECHAT_DB: libpq conninfo */
@@ -27,11 +28,21 @@ struct settings {
 	int64_t call_ring_s;     /* PIPECHAT_CALL_RING_SECONDS: a call not
 	                            answered by then is missed */
 	enum pc_log_level log_level; /* PIPECHAT_LOG_LEVEL */
+	/* Sharding (shard.h, docs/scaling.md). Unset: one broker, shard 0. */
+	char *brokers;       /* PIPECHAT_BROKERS: every broker, index = shard */
+	int64_t shard;       /* PIPECHAT_BROKER_SHARD: this broker's index */
+	char *tls_ca_file;   /* PIPECHAT_TLS_CA_FILE: the private CA */
+	char *tls_cert_file; /* PIPECHAT_TLS_CERT_FILE: our cert + key (PEM) */
+	int allow_plain;     /* PIPECHAT_ALLOW_PLAINTEXT_TCP */
+	struct pc_shards shards; /* parsed from brokers by settings_load */
 };
 
 /*
  * Fills a zeroed *out from the environment. On error writes every problem,
  * one per line, into errbuf and returns PC_ERR_INVALID (out left zeroed).
+ * Also checks the sharding rows together: the broker list parses, the
+ * shard is one of its positions, an ipc:// entry for this shard is
+ * PIPECHAT_BROKER_DIR itself, and a tls+tcp:// one has both TLS files.
  */
 enum pc_err settings_load(struct settings *out, char *errbuf, size_t errlen);
 /* Prints every setting, for -n. */

@@ -4,7 +4,8 @@
  *
  * Every statement is prepared once per connection and takes its values as
  * parameters; a batch passes arrays (bigint[], text[]) and unnests them, so
- * a transaction of a thousand sends is still a handful of statements. The
+ * a transaction of a thousand sends is still a handful of statements, sent
+ * in libpq's pipeline mode in two round trips (see "the batch"). The
  * jobs' order is kept end to end: the thread answers them in the order they
  * were queued, and the main thread publishes in that order.
  *
@@ -28,12 +29,13 @@
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 
 #define STORE_QUEUE_MAX 200000     /* jobs waiting: beyond, unavailable */
 #define STORE_RETRY_MS  1000       /* reconnect pace */
 #define STORE_LOCK_KEY1 1885561458 /* 'pcbr': the broker's advisory lock */
-#define STORE_LOCK_KEY2 0          /* the shard (one broker for now) */
+#define STORE_LOCK_KEY2 0          /* plus the shard: store_take_lock */
 #define STORE_ARRAY_MAX (64 * 1024 * 1024) /* one array parameter */
 #define STORE_FETCH_MAX 500                /* rows one FETCH may read */
 
@@ -186,6 +188,8 @@ static struct {
 	PGconn *db;
 	PGconn *lock;
 	int64_t next_try_ms;
+	int syncs;        /* pipeline sync points whose results are due */
+	int unsynced;     /* statements queued after the last sync point */
 	int64_t *touched; /* rooms of failed or uncertain commits */
 	size_t ntouched, touched_cap;
 } st = {.efd = -1,
@@ -265,7 +269,9 @@ store_take_lock(void)
 	if ((st.lock = store_connect_one(st.s->db)) == NULL)
 		return PC_ERR_UNAVAILABLE;
 	snprintf(k1, sizeof(k1), "%d", STORE_LOCK_KEY1);
-	snprintf(k2, sizeof(k2), "%d", STORE_LOCK_KEY2);
+	/* key2 is this broker's shard (PIPECHAT_BROKER_SHARD, 0 alone): a
+	 * second broker for the same shard is refused, other shards run. */
+	snprintf(k2, sizeof(k2), "%d", STORE_LOCK_KEY2 + (int)st.s->shard);
 	r = PQexecParams(st.lock,
 	                 "SELECT pg_try_advisory_lock($1::int, $2::int)", 2,
 	                 NULL, v, NULL, NULL, 0);
@@ -386,6 +392,130 @@ store_simple(const char *sql)
 		pc_log_warn("%s: %s", sql, PQerrorMessage(st.db));
 	PQclear(r);
 	return ok;
+}
+
+/* ---- pipeline mode (the batch of sends, below) ---- */
+
+/* Queues a prepared statement. PC_OK or PC_ERR_UNAVAILABLE (logged). */
+static enum pc_err
+store_pipe_send(enum stmt s, int n, const char *const *vals)
+{
+	if (!store_connected() || PQsendQueryPrepared(st.db, stmts[s].name, n,
+	                                              vals, NULL, NULL, 0) != 1) {
+		pc_log_warn("%s: %s", stmts[s].name,
+		            st.db != NULL ? PQerrorMessage(st.db) : "no db");
+		return PC_ERR_UNAVAILABLE;
+	}
+	st.unsynced = 1;
+	return PC_OK;
+}
+
+/* Queues a statement without parameters (BEGIN, COMMIT). Non-zero if done. */
+static int
+store_pipe_sql(const char *sql)
+{
+	if (!store_connected() ||
+	    PQsendQueryParams(st.db, sql, 0, NULL, NULL, NULL, NULL, 0) != 1) {
+		pc_log_warn("%s: %s", sql,
+		            st.db != NULL ? PQerrorMessage(st.db) : "no db");
+		return 0;
+	}
+	st.unsynced = 1;
+	return 1;
+}
+
+/* Ends a round trip: a sync point, and what is queued goes to the server. */
+static int
+store_pipe_sync(void)
+{
+	if (!store_connected() || PQpipelineSync(st.db) != 1) {
+		pc_log_warn("pipeline sync: %s",
+		            st.db != NULL ? PQerrorMessage(st.db) : "no db");
+		return 0;
+	}
+	st.syncs++;
+	st.unsynced = 0;
+	return 1;
+}
+
+/* The result of the next queued statement (what names it in the log) when
+ * its status is want, else NULL (logged, unless the statement was only
+ * skipped because an earlier one failed). The caller PQclears it. */
+static PGresult *
+store_pipe_result(const char *what, ExecStatusType want)
+{
+	PGresult *r, *end;
+
+	if (!store_connected() || (r = PQgetResult(st.db)) == NULL) {
+		pc_log_warn("%s: no result: %s", what,
+		            st.db != NULL ? PQerrorMessage(st.db) : "no db");
+		return NULL;
+	}
+	if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+		st.syncs--; /* not expected here: the results are out of step */
+		pc_log_warn("%s: no result before the sync point", what);
+		PQclear(r);
+		return NULL;
+	}
+	while ((end = PQgetResult(st.db)) != NULL) /* a statement's results */
+		PQclear(end);                       /* end with a NULL */
+	if (PQresultStatus(r) != want) {
+		if (PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
+			pc_log_warn("%s: %s", what, PQresultErrorMessage(r));
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static PGresult *
+store_pipe_take(enum stmt s, ExecStatusType want)
+{
+	return store_pipe_result(stmts[s].name, want);
+}
+
+/* Takes (and drops) results up to the next sync point; non-zero when it was
+ * reached. */
+static int
+store_pipe_wait_sync(void)
+{
+	PGresult *r;
+	int nulls = 0;
+
+	/* two NULLs in a row: nothing more is due (a dead connection) */
+	while (st.syncs > 0 && store_connected() && nulls < 2) {
+		if ((r = PQgetResult(st.db)) == NULL) {
+			nulls++;
+			continue;
+		}
+		nulls = 0;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			st.syncs--;
+			PQclear(r);
+			return 1;
+		}
+		PQclear(r);
+	}
+	return 0;
+}
+
+/* Takes every result still due and leaves pipeline mode; a connection that
+ * cannot leave it is dropped (the next job reconnects). */
+static void
+store_pipe_end(void)
+{
+	if (st.unsynced) /* a step failed halfway: end what it queued */
+		(void)store_pipe_sync();
+	while (st.syncs > 0 && store_pipe_wait_sync())
+		;
+	st.syncs = 0;
+	st.unsynced = 0;
+	if (st.db != NULL && PQpipelineStatus(st.db) != PQ_PIPELINE_OFF &&
+	    PQexitPipelineMode(st.db) != 1) {
+		pc_log_warn("cannot leave pipeline mode: %s",
+		            PQerrorMessage(st.db));
+		store_disconnect();
+	}
 }
 
 /* ---- parameters and values ---- */
@@ -859,18 +989,27 @@ struct batch {
 	size_t nrooms;
 	struct pair *members; /* unique (room, user): err = verdict */
 	size_t nmembers;
+	size_t nnew;         /* rows the insert was queued with */
+	struct pair *readv;  /* reads: one per (room, user), highest seq */
+	size_t nreadv;
 	int64_t now_ms;
 };
 
+/*
+ * Each statement of the batch is sent in pipeline mode (libpq 15,
+ * PQenterPipelineMode) and its result taken later, so that a transaction
+ * costs two round trips to the server instead of eight: BEGIN, lock the
+ * rooms, membership and resends go in the first; the inserts, last_seq, the
+ * read markers and COMMIT (which need the seqs the first one decides) go in
+ * the second. The *_send half of each step builds its array parameters and
+ * queues the statement; the *_take half reads its result, in the same order.
+ */
 static enum pc_err
-batch_lock_rooms(struct batch *b)
+batch_lock_rooms_send(struct batch *b)
 {
 	struct pc_buf a;
 	const char *v[1];
-	PGresult *r = NULL;
-	struct pair *p;
 	size_t i;
-	int k;
 	enum pc_err e;
 
 	arr_start(&a);
@@ -879,34 +1018,39 @@ batch_lock_rooms(struct batch *b)
 		e = arr_i64(&a, b->rooms[i].room);
 	if (e == PC_OK)
 		e = arr_close(&a);
-	if (e != PC_OK)
-		goto out;
 	v[0] = a.data;
-	if ((r = store_exec(S_LOCK_ROOMS, 1, v, PGRES_TUPLES_OK)) == NULL) {
-		e = PC_ERR_UNAVAILABLE;
-		goto out;
-	}
+	if (e == PC_OK)
+		e = store_pipe_send(S_LOCK_ROOMS, 1, v);
+	pc_buf_free(&a, 0);
+	return e;
+}
+
+static enum pc_err
+batch_lock_rooms_take(struct batch *b)
+{
+	PGresult *r;
+	struct pair *p;
+	size_t i;
+	int k;
+
+	if ((r = store_pipe_take(S_LOCK_ROOMS, PGRES_TUPLES_OK)) == NULL)
+		return PC_ERR_UNAVAILABLE;
 	for (i = 0; i < b->nrooms; i++)
 		b->rooms[i].seq = -1; /* -1: the room is gone */
 	for (k = 0; k < PQntuples(r); k++)
 		if ((p = pair_find(b->rooms, b->nrooms, val_i64(r, k, 0), 0)) !=
 		    NULL)
 			p->seq = val_i64(r, k, 1);
-out:
 	PQclear(r);
-	pc_buf_free(&a, 0);
-	return e;
+	return PC_OK;
 }
 
 static enum pc_err
-batch_members(struct batch *b)
+batch_members_send(struct batch *b)
 {
 	struct pc_buf ar, au;
 	const char *v[2];
-	PGresult *r = NULL;
-	struct pair *p;
 	size_t i;
-	int k;
 	enum pc_err e;
 
 	arr_start(&ar);
@@ -924,14 +1068,24 @@ batch_members(struct batch *b)
 		e = arr_close(&ar);
 	if (e == PC_OK)
 		e = arr_close(&au);
-	if (e != PC_OK)
-		goto out;
 	v[0] = ar.data;
 	v[1] = au.data;
-	if ((r = store_exec(S_MEMBERS, 2, v, PGRES_TUPLES_OK)) == NULL) {
-		e = PC_ERR_UNAVAILABLE;
-		goto out;
-	}
+	if (e == PC_OK)
+		e = store_pipe_send(S_MEMBERS, 2, v);
+	pc_buf_free(&ar, 0);
+	pc_buf_free(&au, 0);
+	return e;
+}
+
+static enum pc_err
+batch_members_take(struct batch *b)
+{
+	PGresult *r;
+	struct pair *p;
+	int k;
+
+	if ((r = store_pipe_take(S_MEMBERS, PGRES_TUPLES_OK)) == NULL)
+		return PC_ERR_UNAVAILABLE;
 	for (k = 0; k < PQntuples(r); k++) {
 		p = pair_find(b->members, b->nmembers, val_i64(r, k, 0),
 		              val_i64(r, k, 1));
@@ -946,23 +1100,18 @@ batch_members(struct batch *b)
 			p->err = PC_ERR_NOT_FOUND; /* never reveal a private
 			                              room */
 	}
-out:
 	PQclear(r);
-	pc_buf_free(&ar, 0);
-	pc_buf_free(&au, 0);
-	return e;
+	return PC_OK;
 }
 
-/* Marks sends already stored (same user, room, client_id) as duplicates. */
+/* Sends already stored (same user, room, client_id) become duplicates. */
 static enum pc_err
-batch_dedupe(struct batch *b)
+batch_dedupe_send(struct batch *b)
 {
 	struct pc_buf au, ar, ac;
 	const char *v[3];
-	PGresult *r = NULL;
 	struct store_job *s;
 	size_t i;
-	int k;
 	enum pc_err e;
 
 	arr_start(&au);
@@ -989,15 +1138,27 @@ batch_dedupe(struct batch *b)
 		e = arr_close(&ar);
 	if (e == PC_OK)
 		e = arr_close(&ac);
-	if (e != PC_OK)
-		goto out;
 	v[0] = au.data;
 	v[1] = ar.data;
 	v[2] = ac.data;
-	if ((r = store_exec(S_DEDUPE, 3, v, PGRES_TUPLES_OK)) == NULL) {
-		e = PC_ERR_UNAVAILABLE;
-		goto out;
-	}
+	if (e == PC_OK)
+		e = store_pipe_send(S_DEDUPE, 3, v);
+	pc_buf_free(&au, 0);
+	pc_buf_free(&ar, 0);
+	pc_buf_free(&ac, 0);
+	return e;
+}
+
+static enum pc_err
+batch_dedupe_take(struct batch *b)
+{
+	PGresult *r;
+	struct store_job *s;
+	size_t i;
+	int k;
+
+	if ((r = store_pipe_take(S_DEDUPE, PGRES_TUPLES_OK)) == NULL)
+		return PC_ERR_UNAVAILABLE;
 	for (k = 0; k < PQntuples(r); k++) {
 		for (i = 0; i < b->nsends; i++) {
 			s = b->sends[i];
@@ -1013,28 +1174,23 @@ batch_dedupe(struct batch *b)
 			break;
 		}
 	}
-out:
 	PQclear(r);
-	pc_buf_free(&au, 0);
-	pc_buf_free(&ar, 0);
-	pc_buf_free(&ac, 0);
-	return e;
+	return PC_OK;
 }
 
-/* Assigns seqs in queue order, inserts the new rows, moves last_seq and the
- * senders' read markers. */
+/* Assigns seqs in queue order and queues the inserts of the new rows, the
+ * rooms' last_seq and the senders' read markers (b->nnew: rows inserted;
+ * none queued when 0). */
 static enum pc_err
-batch_insert(struct batch *b)
+batch_insert_send(struct batch *b)
 {
 	struct pc_buf ar, as, au, ab, ac, ak, lr, ls, mr, mu, ms;
 	char created[PC_RFC3339_LEN];
 	const char *v[7];
-	PGresult *r = NULL, *r2 = NULL, *r3 = NULL;
 	struct store_job *s;
 	struct pair *room, *m;
 	struct pair *marks = NULL;
 	size_t i, n = 0, nmarks = 0;
-	int k;
 	enum pc_err e;
 
 	arr_start(&ar);
@@ -1048,6 +1204,7 @@ batch_insert(struct batch *b)
 	arr_start(&mr);
 	arr_start(&mu);
 	arr_start(&ms);
+	b->nnew = 0;
 	e = PC_OK;
 	if ((marks = calloc(b->nsends + 1, sizeof(*marks))) == NULL)
 		e = PC_ERR_NOMEM;
@@ -1116,27 +1273,9 @@ batch_insert(struct batch *b)
 	v[4] = ac.data;
 	v[5] = created;
 	v[6] = ak.data;
-	if ((r = store_exec(S_INSERT, 7, v, PGRES_TUPLES_OK)) == NULL) {
-		e = PC_ERR_UNAVAILABLE;
+	if ((e = store_pipe_send(S_INSERT, 7, v)) != PC_OK)
 		goto out;
-	}
-	/* RETURNING gives (id, room, seq); match each row to its send. Rows
-	 * come back in insertion order in practice, so the search starts where
-	 * the last one matched and usually succeeds at once. */
-	for (k = 0, i = 0; k < PQntuples(r); k++) {
-		int64_t rr = val_i64(r, k, 1), rs = val_i64(r, k, 2);
-		size_t tries;
-
-		for (tries = 0; tries < b->nsends;
-		     tries++, i = (i + 1) % b->nsends) {
-			s = b->sends[i];
-			if (s->err == PC_OK && !s->dup && b->orig[i] == NULL &&
-			    s->room == rr && s->seq == rs) {
-				s->id = val_i64(r, k, 0);
-				break;
-			}
-		}
-	}
+	b->nnew = n;
 	/* rooms.last_seq */
 	e = arr_open(&lr);
 	if (e == PC_OK)
@@ -1152,14 +1291,10 @@ batch_insert(struct batch *b)
 		e = arr_close(&lr);
 	if (e == PC_OK)
 		e = arr_close(&ls);
-	if (e != PC_OK)
-		goto out;
 	v[0] = lr.data;
 	v[1] = ls.data;
-	if ((r2 = store_exec(S_SET_LASTSEQ, 2, v, PGRES_COMMAND_OK)) == NULL) {
-		e = PC_ERR_UNAVAILABLE;
+	if (e != PC_OK || (e = store_pipe_send(S_SET_LASTSEQ, 2, v)) != PC_OK)
 		goto out;
-	}
 	/* the senders' read markers: the highest seq per (room, user) */
 	qsort(marks, nmarks, sizeof(*marks), pair_cmp);
 	e = arr_open(&mr);
@@ -1182,17 +1317,12 @@ batch_insert(struct batch *b)
 		e = arr_close(&mu);
 	if (e == PC_OK)
 		e = arr_close(&ms);
-	if (e != PC_OK)
-		goto out;
 	v[0] = mr.data;
 	v[1] = mu.data;
 	v[2] = ms.data;
-	if ((r3 = store_exec(S_SENDER_READ, 3, v, PGRES_COMMAND_OK)) == NULL)
-		e = PC_ERR_UNAVAILABLE;
+	if (e == PC_OK)
+		e = store_pipe_send(S_SENDER_READ, 3, v);
 out:
-	PQclear(r);
-	PQclear(r2);
-	PQclear(r3);
 	free(marks);
 	pc_buf_free(&ar, 0);
 	pc_buf_free(&as, 0);
@@ -1208,17 +1338,57 @@ out:
 	return e;
 }
 
-/* Read markers: clamped to last_seq, never backwards; the last READ of a
- * (room, user) in the batch reports the move. */
+/* The inserted rows' ids, then the two updates' results. */
 static enum pc_err
-batch_reads(struct batch *b)
+batch_insert_take(struct batch *b)
 {
-	struct pair *v = NULL, *p;
+	PGresult *r;
+	struct store_job *s;
+	size_t i;
+	int k;
+
+	if (b->nnew == 0)
+		return PC_OK;
+	if ((r = store_pipe_take(S_INSERT, PGRES_TUPLES_OK)) == NULL)
+		return PC_ERR_UNAVAILABLE;
+	metrics_batch_rows((size_t)PQntuples(r));
+	/* RETURNING gives (id, room, seq); match each row to its send. Rows
+	 * come back in insertion order in practice, so the search starts where
+	 * the last one matched and usually succeeds at once. */
+	for (k = 0, i = 0; k < PQntuples(r); k++) {
+		int64_t rr = val_i64(r, k, 1), rs = val_i64(r, k, 2);
+		size_t tries;
+
+		for (tries = 0; tries < b->nsends;
+		     tries++, i = (i + 1) % b->nsends) {
+			s = b->sends[i];
+			if (s->err == PC_OK && !s->dup && b->orig[i] == NULL &&
+			    s->room == rr && s->seq == rs) {
+				s->id = val_i64(r, k, 0);
+				break;
+			}
+		}
+	}
+	PQclear(r);
+	if ((r = store_pipe_take(S_SET_LASTSEQ, PGRES_COMMAND_OK)) == NULL)
+		return PC_ERR_UNAVAILABLE;
+	PQclear(r);
+	if ((r = store_pipe_take(S_SENDER_READ, PGRES_COMMAND_OK)) == NULL)
+		return PC_ERR_UNAVAILABLE;
+	PQclear(r);
+	return PC_OK;
+}
+
+/* Read markers: clamped to last_seq, never backwards; the last READ of a
+ * (room, user) in the batch reports the move. b->readv keeps the pairs for
+ * batch_reads_take. */
+static enum pc_err
+batch_reads_send(struct batch *b)
+{
+	struct pair *v;
 	struct pc_buf ar, au, as;
 	const char *vals[3];
-	PGresult *r = NULL;
 	size_t i, n;
-	int k;
 	enum pc_err e = PC_OK;
 
 	if (b->nreads == 0)
@@ -1226,7 +1396,7 @@ batch_reads(struct batch *b)
 	arr_start(&ar);
 	arr_start(&au);
 	arr_start(&as);
-	if ((v = calloc(b->nreads, sizeof(*v))) == NULL) {
+	if ((v = b->readv = calloc(b->nreads, sizeof(*v))) == NULL) {
 		e = PC_ERR_NOMEM;
 		goto out;
 	}
@@ -1244,6 +1414,7 @@ batch_reads(struct batch *b)
 		} else
 			v[n++] = v[i];
 	}
+	b->nreadv = n;
 	e = arr_open(&ar);
 	if (e == PC_OK)
 		e = arr_open(&au);
@@ -1262,15 +1433,30 @@ batch_reads(struct batch *b)
 		e = arr_close(&au);
 	if (e == PC_OK)
 		e = arr_close(&as);
-	if (e != PC_OK)
-		goto out;
 	vals[0] = ar.data;
 	vals[1] = au.data;
 	vals[2] = as.data;
-	if ((r = store_exec(S_READ, 3, vals, PGRES_TUPLES_OK)) == NULL) {
-		e = PC_ERR_UNAVAILABLE;
-		goto out;
-	}
+	if (e == PC_OK)
+		e = store_pipe_send(S_READ, 3, vals);
+out:
+	pc_buf_free(&ar, 0);
+	pc_buf_free(&au, 0);
+	pc_buf_free(&as, 0);
+	return e;
+}
+
+static enum pc_err
+batch_reads_take(struct batch *b)
+{
+	struct pair *v = b->readv, *p;
+	size_t i, n = b->nreadv;
+	PGresult *r;
+	int k;
+
+	if (b->nreads == 0)
+		return PC_OK;
+	if ((r = store_pipe_take(S_READ, PGRES_TUPLES_OK)) == NULL)
+		return PC_ERR_UNAVAILABLE;
 	for (k = 0; k < PQntuples(r); k++) {
 		p = pair_find(v, n, val_i64(r, k, 0), val_i64(r, k, 1));
 		if (p == NULL)
@@ -1287,13 +1473,8 @@ batch_reads(struct batch *b)
 			p->err = PC_OK;
 		}
 	}
-out:
 	PQclear(r);
-	free(v);
-	pc_buf_free(&ar, 0);
-	pc_buf_free(&au, 0);
-	pc_buf_free(&as, 0);
-	return e;
+	return PC_OK;
 }
 
 /* After COMMIT: the frames each answer needs. */
@@ -1351,7 +1532,8 @@ store_batch_run(struct store_job **jobs, size_t n)
 	struct store_job **sorted = NULL;
 	enum batch_result res = BATCH_FAILED;
 	enum pc_err e = PC_ERR_NOMEM;
-	int begun = 0;
+	PGresult *r;
+	int begun = 0, piped = 0, commit_sent = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.now_ms = pc_clock_now_ms();
@@ -1397,31 +1579,63 @@ store_batch_run(struct store_job **jobs, size_t n)
 	b.nmembers = pair_unique(b.members, b.nsends);
 
 	e = PC_ERR_UNAVAILABLE;
-	if (!store_simple("BEGIN"))
+	metrics_batch_begin();
+	if (!store_connected() || PQenterPipelineMode(st.db) != 1)
+		goto out;
+	piped = 1;
+	/* round trip 1: BEGIN, and what the seqs depend on */
+	if (!store_pipe_sql("BEGIN"))
 		goto out;
 	begun = 1;
-	if (b.nsends > 0) {
-		if ((e = batch_lock_rooms(&b)) != PC_OK ||
-		    (e = batch_members(&b)) != PC_OK ||
-		    (e = batch_dedupe(&b)) != PC_OK ||
-		    (e = batch_insert(&b)) != PC_OK)
-			goto out;
-	}
-	if ((e = batch_reads(&b)) != PC_OK)
+	if (b.nsends > 0 && ((e = batch_lock_rooms_send(&b)) != PC_OK ||
+	                     (e = batch_members_send(&b)) != PC_OK ||
+	                     (e = batch_dedupe_send(&b)) != PC_OK))
+		goto out;
+	e = PC_ERR_UNAVAILABLE;
+	if (!store_pipe_sync() ||
+	    (r = store_pipe_result("BEGIN", PGRES_COMMAND_OK)) == NULL)
+		goto out;
+	PQclear(r);
+	if (b.nsends > 0 && ((e = batch_lock_rooms_take(&b)) != PC_OK ||
+	                     (e = batch_members_take(&b)) != PC_OK ||
+	                     (e = batch_dedupe_take(&b)) != PC_OK))
+		goto out;
+	e = PC_ERR_UNAVAILABLE;
+	if (!store_pipe_wait_sync())
+		goto out;
+	/* round trip 2: the writes and COMMIT */
+	if ((b.nsends > 0 && (e = batch_insert_send(&b)) != PC_OK) ||
+	    (e = batch_reads_send(&b)) != PC_OK)
+		goto out;
+	e = PC_ERR_UNAVAILABLE;
+	if (!store_pipe_sql("COMMIT") || !store_pipe_sync())
+		goto out;
+	commit_sent = 1;
+	if ((e = batch_insert_take(&b)) != PC_OK ||
+	    (e = batch_reads_take(&b)) != PC_OK)
 		goto out;
 	begun = 0;
-	if (!store_simple("COMMIT")) {
-		/* the commit may or may not have happened */
+	e = PC_ERR_UNAVAILABLE;
+	if ((r = store_pipe_result("COMMIT", PGRES_COMMAND_OK)) == NULL)
+		goto out; /* uncertain: see below */
+	PQclear(r);
+	store_pipe_end();
+	piped = 0;
+	batch_render(&b);
+	metrics_batch_commit(n);
+	res = BATCH_OK;
+	e = PC_OK;
+out:
+	if (piped)
+		store_pipe_end();
+	if (res != BATCH_OK && commit_sent && (!begun || !store_connected())) {
+		/* COMMIT was sent and its answer lost (or it failed): it may or
+		 * may not have happened */
 		for (i = 0; i < b.nrooms; i++)
 			store_touch(b.rooms[i].room);
 		res = BATCH_UNCERTAIN;
 		e = PC_ERR_UNAVAILABLE;
-		goto out;
 	}
-	batch_render(&b);
-	res = BATCH_OK;
-	e = PC_OK;
-out:
 	if (begun && store_connected())
 		store_simple("ROLLBACK");
 	if (res != BATCH_OK)
@@ -1436,6 +1650,7 @@ out:
 	free(b.orig);
 	free(b.rooms);
 	free(b.members);
+	free(b.readv);
 	free(sorted);
 	return res;
 }

@@ -1,0 +1,223 @@
+/*
+ * test_broker_link.c: the broker's per-pipe outbox and its credit flow
+ * control (broker/link.h) against a worker stand-in, a PAIR1 dialer on
+ * ipc:// in a scratch directory: in credit mode at most LINK_WINDOW NNG
+ * messages are on their way, sent at once (no timer), the one that fills the
+ * window asks for a CREDIT, nothing more goes until link_credit, and then
+ * everything that waited goes in one BATCH, in order. A pipe without credit
+ * is paced (a timer is returned).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pair1/pair.h>
+
+#include "clock.h"
+#include "link.h"
+#include "wire.h"
+
+struct env {
+	char dir[64];
+	nng_socket w; /* the worker */
+	uint32_t pipe;
+};
+
+static void
+on_removed(uint32_t pipe)
+{
+	(void)pipe;
+}
+
+static int
+setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	char url[128];
+	struct pc_wire_hdr h;
+	unsigned char hdr[PC_WIRE_HDR_LEN];
+	nng_msg *m;
+	int64_t end;
+
+	assert_non_null(e);
+	snprintf(e->dir, sizeof(e->dir), "/tmp/pc-lnk-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	assert_int_equal(link_open(e->dir, 1 << 20, on_removed), PC_OK);
+	snprintf(url, sizeof(url), "ipc://%s/workers", e->dir);
+	assert_int_equal(nng_pair1_open(&e->w), 0);
+	assert_int_equal(nng_socket_set_ms(e->w, NNG_OPT_RECVTIMEO, 3000), 0);
+	assert_int_equal(nng_dial(e->w, url, NULL, 0), 0);
+	/* one message makes the pipe known, with its id */
+	memset(&h, 0, sizeof(h));
+	h.version = PC_WIRE_VERSION;
+	h.type = PC_WIRE_PING;
+	pc_wire_pack(&h, hdr);
+	assert_int_equal(nng_msg_alloc(&m, 0), 0);
+	assert_int_equal(nng_msg_append(m, hdr, sizeof(hdr)), 0);
+	assert_int_equal(nng_sendmsg(e->w, m, 0), 0);
+	end = pc_clock_mono_ms() + 3000;
+	while (link_recv_worker(&m, &e->pipe) != PC_OK) {
+		assert_true(pc_clock_mono_ms() < end);
+		usleep(1000);
+	}
+	nng_msg_free(m);
+	assert_true(link_alive(e->pipe));
+	*state = e;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *e = *state;
+	char path[128];
+
+	nng_close(e->w);
+	link_close();
+	snprintf(path, sizeof(path), "%s/workers", e->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/api", e->dir);
+	unlink(path);
+	rmdir(e->dir);
+	free(e);
+	return 0;
+}
+
+static void
+queue_tick(struct env *e, int64_t seq)
+{
+	struct pc_wire_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.version = PC_WIRE_VERSION;
+	h.type = PC_WIRE_TICK;
+	h.room = 7;
+	h.seq = seq;
+	link_send(e->pipe, &h, NULL);
+}
+
+/* The next NNG message at the worker: its outer header, and the seqs of
+ * the TICKs inside (a BATCH's items, or the message itself). */
+static void
+worker_take(struct env *e, struct pc_wire_hdr *outer, int64_t *seqs,
+            size_t *n)
+{
+	struct pc_wire_hdr h;
+	const char *pl, *item, *ipl;
+	size_t pl_len, off = 0, item_len, ipl_len;
+	nng_msg *m;
+
+	*n = 0;
+	assert_int_equal(nng_recvmsg(e->w, &m, 0), 0);
+	assert_int_equal(pc_wire_unpack(nng_msg_body(m), nng_msg_len(m), outer,
+	                                &pl, &pl_len),
+	                 PC_OK);
+	if (outer->type != PC_WIRE_BATCH)
+		seqs[(*n)++] = outer->seq;
+	else
+		while (pc_wire_batch_next(pl, pl_len, &off, &item, &item_len) ==
+		       PC_OK) {
+			assert_int_equal(pc_wire_unpack(item, item_len, &h,
+			                                &ipl, &ipl_len),
+			                 PC_OK);
+			seqs[(*n)++] = h.seq;
+		}
+	nng_msg_free(m);
+}
+
+static int
+worker_idle(struct env *e, int ms)
+{
+	nng_msg *m;
+
+	usleep((useconds_t)ms * 1000);
+	if (nng_recvmsg(e->w, &m, NNG_FLAG_NONBLOCK) != 0)
+		return 1;
+	nng_msg_free(m);
+	return 0;
+}
+
+static void
+test_credit_window(void **state)
+{
+	struct env *e = *state;
+	struct pc_wire_hdr o;
+	int64_t seqs[16], now = pc_clock_mono_ms() * 1000;
+	size_t n;
+
+	link_set_batch(e->pipe, 1);
+	link_set_credit(e->pipe);
+	/* window 2: two messages go at once, the second asks for credit */
+	queue_tick(e, 1);
+	assert_int_equal(link_flush(now), -1);
+	queue_tick(e, 2);
+	assert_int_equal(link_flush(now), -1);
+	queue_tick(e, 3);
+	queue_tick(e, 4);
+	queue_tick(e, 5);
+	/* full: they wait for the CREDIT, on no timer */
+	assert_int_equal(link_flush(now), -1);
+	worker_take(e, &o, seqs, &n);
+	assert_int_equal(o.type, PC_WIRE_TICK);
+	assert_int_equal(o.flags & PC_WIRE_F_CREDIT, 0);
+	assert_int_equal(n, 1);
+	assert_true(seqs[0] == 1);
+	worker_take(e, &o, seqs, &n);
+	assert_int_equal(o.type, PC_WIRE_TICK);
+	assert_int_equal(o.flags & PC_WIRE_F_CREDIT, PC_WIRE_F_CREDIT);
+	assert_true(seqs[0] == 2);
+	assert_true(worker_idle(e, 200));
+	assert_int_equal(link_flush(now + 100000), -1);
+	assert_true(worker_idle(e, 100));
+	/* the CREDIT: what waited goes in one BATCH, in order */
+	link_credit(e->pipe);
+	assert_int_equal(link_flush(now), -1);
+	worker_take(e, &o, seqs, &n);
+	assert_int_equal(o.type, PC_WIRE_BATCH);
+	assert_int_equal(o.flags & PC_WIRE_F_CREDIT, 0);
+	assert_int_equal(n, 3);
+	assert_true(seqs[0] == 3 && seqs[1] == 4 && seqs[2] == 5);
+	assert_true(worker_idle(e, 50));
+}
+
+static void
+test_paced_without_credit(void **state)
+{
+	struct env *e = *state;
+	struct pc_wire_hdr o;
+	int64_t seqs[16], now = pc_clock_mono_ms() * 1000;
+	size_t n;
+
+	/* no batch, no credit: one message per LINK_GAP_US */
+	queue_tick(e, 1);
+	queue_tick(e, 2);
+	assert_int_equal(link_flush(now), LINK_GAP_US);
+	worker_take(e, &o, seqs, &n);
+	assert_true(n == 1 && seqs[0] == 1);
+	assert_int_equal(link_flush(now + LINK_GAP_US), -1);
+	worker_take(e, &o, seqs, &n);
+	assert_true(n == 1 && seqs[0] == 2);
+	assert_int_equal(o.flags & PC_WIRE_F_CREDIT, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_credit_window, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_paced_without_credit,
+	                                        setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
