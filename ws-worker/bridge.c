@@ -3,13 +3,16 @@
  *
  * Why these options: NNG_OPT_RECVMAXSZ bounds what the broker may hand us
  * (PC_WIRE_MAX); a send buffer lets a burst of client frames queue while the
- * pipe is busy instead of failing; a modest receive buffer absorbs a burst of
- * room traffic while stdout is blocked; past it the broker's paced outbox for
- * this pipe grows, and when that overflows the broker closes the pipe: the
- * dialer reconnects and conn.c re-syncs every room (a message NNG dropped on
- * the way is a hole that conn.c repairs with FETCH).
+ * pipe is busy instead of failing; the broker has at most two messages on
+ * their way to us (credit flow control, broker/link.h: ws_bridge_recv answers
+ * the one that asks with a CREDIT the moment it is received, before it is
+ * handled), so the receive buffer never holds more than two; what the
+ * broker has for us meanwhile waits in its outbox for this pipe, and when
+ * that overflows (a worker that stopped reading) the broker closes the pipe:
+ * the dialer reconnects and conn.c re-syncs every room.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +32,16 @@
 #define BRIDGE_RECONN_MAX_MS 1000
 #define BRIDGE_URL_MAX       108 /* sun_path */
 
+/* Non-zero for a tcp:// or tls+tcp:// pipe (sharding, links.h). */
+static int
+bridge_pipe_is_net(nng_pipe p)
+{
+	nng_sockaddr sa;
+
+	return nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0 &&
+	       (sa.s_family == NNG_AF_INET || sa.s_family == NNG_AF_INET6);
+}
+
 static void
 bridge_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
@@ -37,8 +50,10 @@ bridge_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 
 	switch (ev) {
 	case NNG_PIPE_EV_ADD_PRE:
-		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) != 0 ||
-		    uid != (uint64_t)getuid()) {
+		/* A tls+tcp:// broker (links.h) has no uid: TLS verified it. */
+		if (!bridge_pipe_is_net(p) &&
+		    (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) != 0 ||
+		     uid != (uint64_t)getuid())) {
 			pc_log_err("broker pipe from uid %llu refused",
 			           (unsigned long long)uid);
 			nng_pipe_close(p);
@@ -69,20 +84,31 @@ enum pc_err
 ws_bridge_open(struct ws_bridge *b, const char *dir)
 {
 	char url[BRIDGE_URL_MAX + 8];
-	int rv = 0, n;
+	int n;
+
+	memset(b, 0, sizeof(*b));
+	b->recv_fd = b->event_fd = -1;
+	n = snprintf(url, sizeof(url), "ipc://%s/workers", dir);
+	if (n < 0 || (size_t)n - strlen("ipc://") >= BRIDGE_URL_MAX) {
+		pc_log_err("broker socket path too long: %s", dir);
+		return PC_ERR_INVALID;
+	}
+	return ws_bridge_open_url(b, url, NULL);
+}
+
+enum pc_err
+ws_bridge_open_url(struct ws_bridge *b, const char *url, nng_tls_config *tls)
+{
+	int rv = 0;
 	const char *what = "";
 	enum pc_err e = PC_ERR_SYSTEM;
+	nng_dialer d;
 
 	memset(b, 0, sizeof(*b));
 	b->recv_fd = b->event_fd = -1;
 	atomic_init(&b->adds, 0);
 	atomic_init(&b->rems, 0);
 	atomic_init(&b->pipe_id, 0);
-	n = snprintf(url, sizeof(url), "ipc://%s/workers", dir);
-	if (n < 0 || (size_t)n - strlen("ipc://") >= BRIDGE_URL_MAX) {
-		pc_log_err("broker socket path too long: %s", dir);
-		return PC_ERR_INVALID;
-	}
 	if ((b->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		pc_log_err("eventfd: %s", strerror(errno));
 		return PC_ERR_SYSTEM;
@@ -121,7 +147,12 @@ ws_bridge_open(struct ws_bridge *b, const char *dir)
 		what = "recv fd";
 		goto out;
 	}
-	if ((rv = nng_dial(b->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = nng_dialer_create(&d, b->sock, url)) != 0 ||
+	    (strncmp(url, "ipc://", 6) != 0 &&
+	     (rv = nng_dialer_set_bool(d, NNG_OPT_TCP_KEEPALIVE, true)) != 0) ||
+	    (tls != NULL &&
+	     (rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tls)) != 0) ||
+	    (rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0) {
 		what = "dial";
 		goto out;
 	}
@@ -178,19 +209,43 @@ ws_bridge_send(void *arg, const struct pc_wire_hdr *h, const void *payload,
 	return PC_OK;
 }
 
+/* Returns the broker's credit (wire.h, PC_WIRE_CREDIT). Non-zero when it
+ * could not be sent now (kept in b->credit_owed and tried again). */
+static int
+bridge_credit(struct ws_bridge *b)
+{
+	struct pc_wire_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.version = PC_WIRE_VERSION;
+	h.type = PC_WIRE_CREDIT;
+	b->credit_owed = ws_bridge_send(b, &h, NULL, 0) != PC_OK;
+	return b->credit_owed;
+}
+
 enum pc_err
 ws_bridge_recv(struct ws_bridge *b, nng_msg **out)
 {
 	nng_msg *m = NULL;
+	const unsigned char *p;
 	int rv;
 
 	if (!b->open)
 		return PC_ERR_UNAVAILABLE;
+	if (b->credit_owed)
+		(void)bridge_credit(b);
 	if ((rv = nng_recvmsg(b->sock, &m, NNG_FLAG_NONBLOCK)) != 0) {
 		if (rv != NNG_EAGAIN)
 			pc_log_warn("recv: %s", nng_strerror(rv));
 		return PC_ERR_UNAVAILABLE;
 	}
+	/* The broker asks for credit on the message that filled its window
+	 * for this pipe: answer at once, before the message is even handled,
+	 * since it has left NNG's queues (the packed flags are bytes 2-3). */
+	p = nng_msg_body(m);
+	if (nng_msg_len(m) >= PC_WIRE_HDR_LEN &&
+	    (((unsigned)p[2] << 8 | p[3]) & PC_WIRE_F_CREDIT) != 0)
+		(void)bridge_credit(b);
 	*out = m;
 	return PC_OK;
 }
@@ -207,6 +262,8 @@ ws_bridge_events(struct ws_bridge *b, int *went, int *came)
 	adds = atomic_load(&b->adds);
 	*went = rems != b->seen_rems;
 	*came = adds != b->seen_adds && atomic_load(&b->pipe_id) != 0;
+	if (*went || *came)
+		b->credit_owed = 0; /* owed to a pipe that is gone */
 	b->seen_rems = rems;
 	b->seen_adds = adds;
 }

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
 #include "err.h"
 #include "wire.h"
 
@@ -31,6 +32,7 @@ struct ws_bridge {
 	atomic_uint adds, rems; /* pipes added, and removed while in use */
 	atomic_uint pipe_id;    /* the pipe in use, 0 for none */
 	unsigned seen_adds, seen_rems;
+	int credit_owed; /* a CREDIT could not be sent yet */
 };
 
 /*
@@ -40,13 +42,21 @@ struct ws_bridge {
  * failed; logged).
  */
 enum pc_err ws_bridge_open(struct ws_bridge *b, const char *dir);
+/* The same for any broker URL (links.h: ipc://, tcp://, tls+tcp:// with
+ * tls, which the dialer holds its own reference to; NULL otherwise), TCP
+ * keepalive on for tcp. */
+enum pc_err ws_bridge_open_url(struct ws_bridge *b, const char *url,
+                               nng_tls_config *tls);
 /* Closes the socket and the eventfd; b may be zeroed or half open. */
 void ws_bridge_close(struct ws_bridge *b);
 /* conn.h's ws_link_fn: header + payload as one message, without blocking. */
 enum pc_err ws_bridge_send(void *b, const struct pc_wire_hdr *h,
                            const void *payload, size_t len);
 /* Receives one message without blocking; *out is the caller's (nng_msg_free).
- * PC_OK, or PC_ERR_UNAVAILABLE when none is waiting. */
+ * PC_OK, or PC_ERR_UNAVAILABLE when none is waiting. A message whose outer
+ * header carries PC_WIRE_F_CREDIT is answered with a PC_WIRE_CREDIT here,
+ * at once (flow control, broker/link.h); one that could not be sent is
+ * retried on the next call. */
 enum pc_err ws_bridge_recv(struct ws_bridge *b, nng_msg **out);
 /*
  * Drains the eventfd and tells what changed since the last call: *went when

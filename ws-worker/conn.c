@@ -496,7 +496,9 @@ ws_conn_link_up(struct ws_conn *c)
 	c->pipe_up = 1;
 	c->link = WS_LINK_AUTHING;
 	c->epoch_req = c->next_req + 1;
-	c->auth_req = conn_send_req_flags(c, PC_WIRE_AUTH, PC_WIRE_F_BATCH, 0,
+	/* F_CREDIT: bridge.c answers the broker's credit requests (link.h) */
+	c->auth_req = conn_send_req_flags(c, PC_WIRE_AUTH,
+	                                  PC_WIRE_F_BATCH | PC_WIRE_F_CREDIT, 0,
 	                                  0, 0, c->p.token, strlen(c->p.token));
 	if (c->auth_req == 0) {
 		c->link = WS_LINK_DOWN;
@@ -1074,4 +1076,53 @@ ws_conn_free(struct ws_conn *c)
 	c->rooms = NULL;
 	c->sends = NULL;
 	c->nrooms = c->nsends = 0;
+}
+
+/* ---- several brokers (links.h) ---------------------------------------- */
+
+/* A lost send waits for its broker with this req_id (no reply carries it). */
+#define CONN_SEND_LOST UINT64_MAX
+
+void
+ws_conn_rooms_lost(struct ws_conn *c, ws_owns_fn owns, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrooms; i++)
+		if (owns(ctx, c->rooms[i].id)) {
+			c->rooms[i].state = WS_ROOM_REJOIN;
+			c->rooms[i].retry_at = 0;
+			room_reset_sync(&c->rooms[i]);
+		}
+	for (i = 0; i < c->nsends; i++)
+		if (owns(ctx, c->sends[i].room))
+			c->sends[i].req_id = CONN_SEND_LOST;
+}
+
+void
+ws_conn_rooms_back(struct ws_conn *c, ws_owns_fn owns, void *ctx)
+{
+	int64_t now = pc_clock_mono_ms();
+	uint64_t req;
+	size_t i;
+
+	for (i = 0; i < c->nrooms; i++) {
+		struct ws_room *r = &c->rooms[i];
+
+		if (owns(ctx, r->id) && r->state == WS_ROOM_REJOIN &&
+		    room_join_send(c, r) != PC_OK) {
+			r->state = WS_ROOM_REJOIN;
+			r->retry_at = now + WS_RETRY_MS;
+		}
+	}
+	for (i = 0; i < c->nsends; i++) {
+		struct ws_pending_send *ps = &c->sends[i];
+
+		if (ps->req_id != CONN_SEND_LOST || !owns(ctx, ps->room))
+			continue;
+		req = conn_send_req(c, PC_WIRE_SEND, ps->room, 0, 0,
+		                    ps->payload, ps->len);
+		if (req != 0)
+			ps->req_id = req;
+	}
 }

@@ -207,4 +207,20 @@ void ws_conn_write(struct ws_conn *c, const char *line, size_t len);
 /* The room joined (or joining) over this socket, or NULL. */
 struct ws_room *ws_conn_room(struct ws_conn *c, int64_t room);
 
+/*
+ * Several brokers (links.h): the link stays up while one broker comes and
+ * goes, and only what that broker owns is redone. owns(ctx, room) says
+ * whether a room is the broker's.
+ *
+ * ws_conn_rooms_lost: the broker went away: its rooms are to be re-joined
+ * (from the last seq written) and its unacknowledged sends to be resent.
+ * ws_conn_rooms_back: the broker is back and has authenticated this
+ * connection again: re-join those rooms and resend those sends now (with
+ * their client_id, so a send the broker had stored is answered with its
+ * original ack).
+ */
+typedef int (*ws_owns_fn)(void *ctx, int64_t room);
+void ws_conn_rooms_lost(struct ws_conn *c, ws_owns_fn owns, void *ctx);
+void ws_conn_rooms_back(struct ws_conn *c, ws_owns_fn owns, void *ctx);
+
 #endif

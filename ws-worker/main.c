@@ -9,10 +9,11 @@
  * (token, room, format), dial the broker and hand it the token, then the
  * sandbox (sandbox.h: after dialling, so NNG's threads and socket exist and
  * the filter reaches them; socket() stays allowed for AF_UNIX so NNG can
- * redial a restarted broker), then the loop. The loop polls stdin, stdout
- * (while lines wait: it is non-blocking, see lineio.h), the NNG receive
- * descriptor and the pipe-event descriptor, with a timeout for the
- * connection's timers. It ends at stdin's end, SIGTERM/SIGINT (websocketd
+ * redial a restarted broker, and for AF_INET/AF_INET6 only when a broker is
+ * reached over tcp: links.h, sandbox.h), then the loop. The loop polls
+ * stdin, stdout (while lines wait: it is non-blocking, see lineio.h), the
+ * NNG receive descriptor and the pipe-event descriptor, with a timeout for
+ * the connection's timers. It ends at stdin's end, SIGTERM/SIGINT (websocketd
  * sends them after closing stdin), a CLOSE from the broker, an idle socket,
  * an expired token, or a refused hello, and frees everything on the way out.
  *
@@ -20,10 +21,12 @@
  * first, disconnect with its reason last.
  *
  * Test hook (builds with PIPECHAT_TEST_HOOKS only): PIPECHAT_SANDBOX_SELFTEST
- * = open|exec|socket|unix|fork|asan makes the worker try that right after
- * entering the sandbox and log what happened ("sandbox selftest open:
- * refused: Permission denied"), when the filter has not killed it first
- * (asan: a heap overflow, which sanitizer builds must report from inside);
+ * = open|exec|socket|unix|fork|asan|connect:PORT makes the worker try that
+ * right after entering the sandbox and log what happened ("sandbox selftest
+ * open: refused: Permission denied"), when the filter has not killed it
+ * first (asan: a heap overflow, which sanitizer builds must report from
+ * inside; connect:PORT: a TCP connect to 127.0.0.1:PORT, which Landlock
+ * refuses in tcp mode unless PORT is a broker's);
  * see tests/integration/test_hardening_sandbox.py.
  *
  * `pipechat-ws -n` checks the settings, prints them and exits.
@@ -31,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,7 +44,7 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "bridge.h"
+#include "links.h"
 #include "cgi.h"
 #include "clock.h"
 #include "conn.h"
@@ -108,30 +112,6 @@ main_refuse(struct ws_outq *w, int text, enum pc_err e, const char *message,
 	}
 }
 
-/* Broker side of one loop turn: pipe events, then waiting messages. */
-static void
-main_broker(struct ws_bridge *b, struct ws_conn *c, short events_fd_revents)
-{
-	nng_msg *m;
-	int went = 0, came = 0, i;
-
-	if (events_fd_revents & POLLIN) {
-		ws_bridge_events(b, &went, &came);
-		if (went)
-			ws_conn_link_down(c);
-		if (came) {
-			pc_log_info("broker link up");
-			ws_conn_link_up(c);
-		}
-	}
-	for (i = 0; i < MAIN_BROKER_BATCH && !c->done; i++) {
-		if (ws_bridge_recv(b, &m) != PC_OK)
-			break;
-		ws_conn_broker(c, nng_msg_body(m), nng_msg_len(m));
-		nng_msg_free(m);
-	}
-}
-
 /* Client side of one loop turn. Returns 0 at the end of stdin (*why says
  * how it ended). */
 static int
@@ -167,11 +147,13 @@ main_client(struct ws_reader *r, struct ws_conn *c, const char **why)
 /* Runs the connection until it ends; returns why (a static word for the
  * audit's disconnect line). */
 static const char *
-main_loop(struct ws_bridge *b, struct ws_conn *c, struct ws_reader *r,
+main_loop(struct ws_links *l, struct ws_conn *c, struct ws_reader *r,
           struct ws_outq *out)
 {
-	struct pollfd fds[4];
-	int timeout, n;
+	/* stdout, stdin, then two per broker (links.h) */
+	struct pollfd fds[2 + 2 * PC_SHARD_MAX];
+	nfds_t nfds = 2 + ws_links_nfds(l), i;
+	int timeout, n, broker, trimmed = 0;
 	const char *why = NULL;
 
 	while (!main_stop && !c->done && why == NULL) {
@@ -179,19 +161,23 @@ main_loop(struct ws_bridge *b, struct ws_conn *c, struct ws_reader *r,
 		                         pc_clock_now_ms());
 		if (c->done)
 			break;
-		fds[0].fd = b->event_fd;
-		fds[0].events = POLLIN;
-		fds[1].fd = b->recv_fd;
-		fds[1].events = POLLIN;
+		/* Once signed in, the worker mostly waits: give back the heap
+		 * pages that setting up left free (with the line buffer first,
+		 * see main: 19 KiB less per idle worker; bench/README.md). */
+		if (c->authed && !trimmed) {
+			malloc_trim(0);
+			trimmed = 1;
+		}
 		/* stdout only while lines wait for the client to read. */
-		fds[2].fd = ws_outq_backlog(out) > 0 ? 1 : -1;
-		fds[2].events = POLLOUT;
+		fds[0].fd = ws_outq_backlog(out) > 0 ? 1 : -1;
+		fds[0].events = POLLOUT;
 		/* Client frames wait in the pipe until the hello is written;
 		 * after it stdin is always read, even while stdout is full
 		 * (see lineio.h: websocketd would deadlock otherwise). */
-		fds[3].fd = c->authed ? 0 : -1;
-		fds[3].events = POLLIN;
-		n = poll(fds, 4, timeout);
+		fds[1].fd = c->authed ? 0 : -1;
+		fds[1].events = POLLIN;
+		ws_links_pollfds(l, fds + 2);
+		n = poll(fds, nfds, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -199,22 +185,24 @@ main_loop(struct ws_bridge *b, struct ws_conn *c, struct ws_reader *r,
 			why = "poll_error";
 			break;
 		}
-		if (n == 0)
+		if (n == 0 && l->held == NULL)
 			continue;
-		if (fds[2].revents & (POLLERR | POLLHUP)) {
+		if (fds[0].revents & (POLLERR | POLLHUP)) {
 			pc_log_info("stdout closed");
 			why = "client_gone";
 			break;
 		}
-		if ((fds[2].revents & POLLOUT) && ws_outq_flush(out) != PC_OK) {
+		if ((fds[0].revents & POLLOUT) && ws_outq_flush(out) != PC_OK) {
 			pc_log_info("client gone: %s", strerror(errno));
 			why = "client_gone";
 			break;
 		}
-		if (fds[0].revents || fds[1].revents)
-			main_broker(b, c, fds[0].revents);
+		for (i = 2, broker = l->held != NULL; i < nfds; i++)
+			broker |= fds[i].revents != 0;
+		if (broker)
+			ws_links_turn(l, fds + 2, MAIN_BROKER_BATCH);
 		if (!c->done &&
-		    (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    !main_client(r, c, &why))
 			break;
 	}
@@ -244,6 +232,23 @@ main_selftest(const char *what)
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	else if (strcmp(what, "unix") == 0)
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	else if (strncmp(what, "connect:", 8) == 0) {
+		struct sockaddr_in sin;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)atoi(what + 8));
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 &&
+		    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+			int saved = errno;
+
+			close(fd);
+			fd = -1;
+			errno = saved;
+		}
+	}
 	else if (strcmp(what, "asan") == 0) {
 		/* A heap overflow the sanitizer must report from in here
 		 * (one byte past 8; the index hides it from the compiler). */
@@ -280,7 +285,7 @@ main(int argc, char **argv)
 	struct ws_settings set;
 	struct ws_outq w;
 	struct ws_reader r;
-	struct ws_bridge b;
+	struct ws_links links;
 	struct ws_conn c;
 	struct ws_conn_params p;
 	struct ws_query q;
@@ -294,10 +299,9 @@ main(int argc, char **argv)
 
 	memset(&set, 0, sizeof(set));
 	memset(&r, 0, sizeof(r));
-	memset(&b, 0, sizeof(b));
+	memset(&links, 0, sizeof(links));
 	memset(&c, 0, sizeof(c));
 	memset(&q, 0, sizeof(q));
-	b.event_fd = -1;
 	ws_audit_init(&audit, -1, 0, NULL); /* no lines before the address */
 	/* One malloc arena for every thread, before NNG starts any: a thread
 	 * arena reserves 64 MiB of address space, which RLIMIT_AS (sandbox.h)
@@ -308,6 +312,16 @@ main(int argc, char **argv)
 	if (ws_outq_init(&w, 1) != PC_OK) {
 		fprintf(stderr, "pipechat-ws: stdout: %s\n", strerror(errno));
 		return 1;
+	}
+	/* The 64 KiB line buffer before anything else on the heap: the
+	 * settings' transient blocks (22 KiB for the broker list) then go
+	 * above it, and malloc_trim gives them back, instead of their pages
+	 * staying resident inside the buffer (with the trim in main_loop:
+	 * 19 KiB less per idle worker; bench/README.md, "sockets"). */
+	if (ws_reader_init(&r, 0) != PC_OK) {
+		fprintf(stderr, "pipechat-ws: stdin buffer: %s\n",
+		        strerror(errno));
+		goto out;
 	}
 
 	if (ws_settings_load(&set, errbuf, sizeof(errbuf)) != PC_OK) {
@@ -358,19 +372,23 @@ main(int argc, char **argv)
 		why = pc_err_code(PC_ERR_UNAUTHENTICATED);
 		goto out;
 	}
-	if ((e = ws_reader_init(&r, 0)) != PC_OK ||
-	    (e = ws_bridge_open(&b, set.broker_dir)) != PC_OK) {
+	if ((e = ws_links_open(&links, &set)) != PC_OK) {
 		main_refuse(&w, q.text, PC_ERR_UNAVAILABLE, NULL, NULL);
 		why = pc_err_code(PC_ERR_UNAVAILABLE);
 		goto out;
 	}
 	/* After the dial (NNG's threads exist: TSYNC reaches them), before
 	 * the first byte from the client. */
-	if (pc_sandbox_enter(set.sandbox_mode, AF_UNIX) != PC_OK) {
+	if (pc_sandbox_enter(set.sandbox_mode, ws_links_net(&links)) != PC_OK) {
 		main_refuse(&w, q.text, PC_ERR_UNAVAILABLE, NULL, NULL);
 		ws_audit_disconnect(&audit, "sandbox_failed");
 		goto out;
 	}
+	/* Building the seccomp filter (libseccomp) leaves about 48 KiB of
+	 * freed heap resident; give it back (madvise and brk are in the
+	 * allowlist). A worker lives as long as its socket, so this is
+	 * 48 KiB less per idle socket (bench/README.md, "sockets"). */
+	malloc_trim(0);
 #ifdef PIPECHAT_TEST_HOOKS
 	main_selftest(getenv("PIPECHAT_SANDBOX_SELFTEST"));
 #endif
@@ -382,11 +400,12 @@ main(int argc, char **argv)
 	p.out = main_out;
 	p.backlog = main_backlog;
 	p.out_ctx = &w;
-	p.link = ws_bridge_send;
-	p.link_ctx = &b;
+	p.link = ws_links_send;
+	p.link_ctx = &links;
 	p.audit = &audit;
 	ws_conn_init(&c, &p);
-	ws_audit_disconnect(&audit, main_loop(&b, &c, &r, &w));
+	ws_links_bind(&links, &c, token);
+	ws_audit_disconnect(&audit, main_loop(&links, &c, &r, &w));
 	code = 0;
 out:
 	if (why != NULL) {
@@ -399,7 +418,7 @@ out:
 	ws_outq_drain(&w, main_stop ? 100 : MAIN_DRAIN_MS);
 	ws_outq_free(&w);
 	ws_conn_free(&c);
-	ws_bridge_close(&b);
+	ws_links_close(&links);
 	ws_reader_free(&r);
 	ws_settings_free(&set);
 	explicit_bzero(token, sizeof(token));

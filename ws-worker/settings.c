@@ -23,6 +23,11 @@ static const struct pc_conf_row ws_settings_rows[] = {
          "on (seccomp allowlist; a syscall outside it kills the worker), or "
          "trap or log in builds with PIPECHAT_TEST_HOOKS (name it on "
          "stderr, or let the kernel log it)"},
+        PC_CONF_ROWS_BROKERS(struct ws_settings),
+        {"ws brokers", "PIPECHAT_WS_BROKERS", PC_CONF_STR, 1, 16384, NULL, 0,
+         offsetof(struct ws_settings, ws_brokers),
+         "PIPECHAT_BROKERS as this node's workers reach them, same order "
+         "(e.g. ipc:// for the brokers on this machine)"},
 };
 
 #define WS_SETTINGS_N (sizeof(ws_settings_rows) / sizeof(ws_settings_rows[0]))
@@ -50,6 +55,17 @@ ws_settings_load(struct ws_settings *s, char *errbuf, size_t errlen)
 
 		snprintf(errbuf, errlen, "PIPECHAT_SANDBOX=%s: want on%s",
 		         s->sandbox, also);
+		ws_settings_free(s);
+		return PC_ERR_INVALID;
+	}
+	if (pc_shards_parse(s->ws_brokers != NULL ? s->ws_brokers : s->brokers,
+	                    s->broker_dir, s->allow_plain,
+	                    &s->shards, errbuf, errlen) != PC_OK ||
+	    (pc_shards_use_tls(&s->shards) &&
+	     (s->tls_ca_file == NULL || s->tls_cert_file == NULL) &&
+	     snprintf(errbuf, errlen,
+	              "tls+tcp:// brokers need PIPECHAT_TLS_CA_FILE and "
+	              "PIPECHAT_TLS_CERT_FILE") > 0)) {
 		ws_settings_free(s);
 		return PC_ERR_INVALID;
 	}

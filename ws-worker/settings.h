@@ -13,6 +13,7 @@
 #include "err.h"
 #include "log.h"
 #include "sandbox.h"
+#include "shard.h"
 
 struct ws_settings {
 	char *broker_dir;      /* PIPECHAT_BROKER_DIR, required */
@@ -24,6 +25,14 @@ struct ws_settings {
 	enum pc_log_level log_level;
 	char *sandbox; /* PIPECHAT_SANDBOX: on, or trap/log (test builds) */
 	enum pc_sandbox_mode sandbox_mode; /* parsed from sandbox */
+	/* Sharding (common/shard.h, links.h): every broker, index = shard. */
+	char *brokers;       /* PIPECHAT_BROKERS (NULL: broker_dir only) */
+	char *ws_brokers;    /* PIPECHAT_WS_BROKERS: the same brokers as this
+	                        node's workers reach them (default brokers) */
+	char *tls_ca_file;   /* PIPECHAT_TLS_CA_FILE */
+	char *tls_cert_file; /* PIPECHAT_TLS_CERT_FILE: client cert + key */
+	int allow_plain;     /* PIPECHAT_ALLOW_PLAINTEXT_TCP */
+	struct pc_shards shards; /* parsed from brokers (or broker_dir) */
 };
 
 /*

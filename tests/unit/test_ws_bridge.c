@@ -3,7 +3,9 @@
  * stand-in broker: a PAIR1 polyamorous listener on ipc:// in a scratch
  * directory. Covers a dial before the broker exists, the pipe-event
  * descriptor, both directions of traffic routed by pipe, the broker going
- * away and coming back, and a refused oversized message.
+ * away and coming back, a refused oversized message, and flow control: a
+ * message whose outer header asks for credit (PC_WIRE_F_CREDIT) is answered
+ * with one PC_WIRE_CREDIT as soon as it is received, others are not.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,6 +177,80 @@ test_link_cycle(void **state)
 	nng_msg_free(m);
 }
 
+/* Sends a bare message of type (flags on its header) to pipe. */
+static void
+broker_send(struct env *e, nng_pipe pipe, int type, uint16_t flags)
+{
+	struct pc_wire_hdr h;
+	unsigned char hdr[PC_WIRE_HDR_LEN];
+	nng_msg *m;
+
+	memset(&h, 0, sizeof(h));
+	h.version = PC_WIRE_VERSION;
+	h.type = (uint8_t)type;
+	h.flags = flags;
+	pc_wire_pack(&h, hdr);
+	assert_int_equal(nng_msg_alloc(&m, 0), 0);
+	assert_int_equal(nng_msg_append(m, hdr, sizeof(hdr)), 0);
+	nng_msg_set_pipe(m, pipe);
+	assert_int_equal(nng_sendmsg(e->broker, m, 0), 0);
+}
+
+/* Receives one message on the worker side (waiting up to 3 s). */
+static void
+worker_recv(struct env *e)
+{
+	struct pollfd p = {.fd = e->b.recv_fd, .events = POLLIN};
+	nng_msg *m = NULL;
+	int64_t end = pc_clock_mono_ms() + 3000;
+
+	while (ws_bridge_recv(&e->b, &m) != PC_OK) {
+		assert_true(pc_clock_mono_ms() < end);
+		(void)poll(&p, 1, 100);
+	}
+	nng_msg_free(m);
+}
+
+static void
+test_credit(void **state)
+{
+	struct env *e = *state;
+	struct pc_wire_hdr h;
+	const char *pl;
+	size_t pl_len;
+	nng_msg *m;
+	nng_pipe pipe;
+	int went, came;
+
+	assert_int_equal(ws_bridge_open(&e->b, e->dir), PC_OK);
+	broker_listen(e);
+	wait_event(e, 3000, &went, &came);
+	assert_true(came);
+	send_hdr(&e->b, PC_WIRE_AUTH, 1, "tok");
+	assert_int_equal(nng_recvmsg(e->broker, &m, 0), 0);
+	pipe = nng_msg_get_pipe(m);
+	nng_msg_free(m);
+
+	/* no credit asked: none returned */
+	broker_send(e, pipe, PC_WIRE_TICK, 0);
+	worker_recv(e);
+	assert_int_equal(nng_recvmsg(e->broker, &m, NNG_FLAG_NONBLOCK),
+	                 NNG_EAGAIN);
+	/* asked (on a BATCH's outer header): one CREDIT, at once */
+	broker_send(e, pipe, PC_WIRE_BATCH, PC_WIRE_F_CREDIT);
+	worker_recv(e);
+	assert_int_equal(nng_recvmsg(e->broker, &m, 0), 0);
+	assert_int_equal(pc_wire_unpack(nng_msg_body(m), nng_msg_len(m), &h,
+	                                &pl, &pl_len),
+	                 PC_OK);
+	assert_int_equal(h.type, PC_WIRE_CREDIT);
+	assert_int_equal(pl_len, 0);
+	assert_int_equal(nng_msg_get_pipe(m).id, pipe.id);
+	nng_msg_free(m);
+	assert_int_equal(nng_recvmsg(e->broker, &m, NNG_FLAG_NONBLOCK),
+	                 NNG_EAGAIN);
+}
+
 static void
 test_oversized_send_refused(void **state)
 {
@@ -210,6 +286,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_link_cycle, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_credit, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_oversized_send_refused,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_path_too_long, setup,
