@@ -6,6 +6,7 @@
 
 #include "call.h"
 #include "json.h"
+#include "session.h"
 
 enum pc_err
 call_fail(struct call *c, enum pc_err e, const char *field)
@@ -120,4 +121,17 @@ call_query_int(struct call *c, const char *name, int64_t min, int64_t max,
 	if (present != NULL)
 		*present = 1;
 	return PC_OK;
+}
+
+enum pc_err
+call_confirm(struct call *c, const PGresult *res, int col)
+{
+	enum pc_err rc;
+
+	/* Checked either way: a 401 here needs no second look in serve.c. */
+	c->who_pending = 0;
+	rc = session_confirm(c->db, res, col, &c->who);
+	if (rc == PC_OK)
+		c->authed = 1;
+	return rc;
 }

@@ -37,8 +37,11 @@ struct call {
 	const struct req *req;
 	struct resp *resp;
 	const struct router_match *match;
-	cJSON *body;             /* ROUTE_JSON: the object; else NULL */
-	int authed;              /* ROUTE_AUTH: 1 and who is set */
+	cJSON *body; /* ROUTE_JSON: the object; else NULL */
+	int authed;  /* ROUTE_AUTH: 1 and who is set */
+	/* ROUTE_SESSION_SQL before call_confirm: who holds the verified
+	 * token's claims, but its session row is not checked yet. */
+	int who_pending;
 	struct pc_principal who; /* user id, username, sid */
 	const char *err_field;   /* set with an error: names the field */
 	const char *err_message; /* set with an error: replaces the text */
@@ -71,6 +74,14 @@ enum pc_err call_path_id(struct call *c, const char *name, int64_t *out);
 enum pc_err call_query_int(struct call *c, const char *name, int64_t min,
                            int64_t max, int64_t def, int64_t *out,
                            int *present);
+
+/*
+ * ROUTE_SESSION_SQL handlers: res is the result of their statement built on
+ * SESSION_WHO_SQL (session.h), whose columns col and col + 1 are who.username
+ * and who.stale. PC_OK: the session is live, c->authed is set and
+ * c->who.username is the stored name. PC_ERR_UNAUTHENTICATED otherwise.
+ */
+enum pc_err call_confirm(struct call *c, const PGresult *res, int col);
 
 /* Parses s as a decimal int64 in [min, max], digits only (an optional
  * leading '-' when min < 0). Non-zero on success. */

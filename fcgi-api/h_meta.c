@@ -11,6 +11,7 @@
 #include <time.h>
 #include <sodium.h>
 
+#include "broker_metrics.h"
 #include "handlers.h"
 #include "ice.h"
 #include "json.h"
@@ -160,7 +161,9 @@ h_meta_bearer_ok(const char *header, const char *token)
 }
 
 /*
- * GET /api/metrics: Prometheus text (metrics.h). Allowed with
+ * GET /api/metrics: Prometheus text: the API's own (metrics.h), then the
+ * brokers' (broker_metrics.h: at most about 200 ms waiting for them, and
+ * pipechat_broker_up 0 for one that did not answer). Allowed with
  * "Authorization: Bearer <PIPECHAT_METRICS_TOKEN>", or from a loopback
  * peer (REMOTE_ADDR itself) when no proxy is trusted, since behind a
  * trusted proxy every peer is the proxy; anyone else gets 403 forbidden.
@@ -179,6 +182,8 @@ h_metrics(struct call *c)
 		return PC_ERR_FORBIDDEN;
 	pc_buf_init(&text, H_META_METRICS_MAX);
 	rc = metrics_render(c->env->routes, c->env->nroutes, &text);
+	if (rc == PC_OK)
+		rc = broker_metrics_render(set->broker_dir, &text);
 	if (rc == PC_OK)
 		rc = resp_text(c->resp, 200, METRICS_CONTENT_TYPE,
 		               text.data != NULL ? text.data : "", text.len);

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "broker_metrics.h"
 #include "buf.h"
 #include "call.h"
 #include "db.h"
@@ -286,7 +287,7 @@ main(int argc, char **argv)
 	}
 	if (password_init((int)set.hash_concurrency) != PC_OK)
 		goto out;
-	if (notify_open(set.broker_dir) != PC_OK)
+	if (notify_open(&set) != PC_OK)
 		goto out;
 
 	/* Before FCGX_Init, which installs its own SIGUSR1 handler only when
@@ -362,6 +363,7 @@ out:
 		close(main_wake[1]);
 	}
 	notify_close();
+	broker_metrics_close();
 	password_fini();
 	ice_close();
 	pc_secret_wipe(&secret);

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include "clock.h"
 #include "metrics.h"
 
 /* Statuses counted apart; anything else counts as the last one, 0
@@ -50,10 +51,7 @@ static atomic_uint_fast64_t metrics_sum_us[METRICS_ROWS];
 uint64_t
 metrics_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return (uint64_t)pc_clock_mono_us();
 }
 
 void

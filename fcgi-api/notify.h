@@ -7,8 +7,6 @@
  * the database stays the record, and the API's answer never waits for or
  * depends on the broker. Every function is safe to call from any request
  * thread at once. Strings are borrowed for the duration of the call.
- * (Phase 1: the bodies only log at debug level; the broker's author gives
- * them NNG, see common/wire.h's PC_WIRE_N_* types.)
  */
 #ifndef PIPECHAT_API_NOTIFY_H
 #define PIPECHAT_API_NOTIFY_H
@@ -16,11 +14,14 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "settings.h"
 
-/* Opens the channel to the broker in broker_dir (NULL: no broker, every
- * notification is dropped). Before the request threads start. Never fatal:
- * PC_OK even when the broker is not up yet (it dials in the background). */
-enum pc_err notify_open(const char *broker_dir);
+/* Opens the channel to every broker of set->shards (none: every
+ * notification is dropped); each notification goes to the broker that
+ * owns its room or user, revocations to all (notify.c). Before the request
+ * threads start. Never fatal: PC_OK even when a broker is not up yet (it
+ * dials in the background). set is borrowed for the call. */
+enum pc_err notify_open(const struct api_settings *set);
 /* Closes the channel; after the request threads are joined. */
 void notify_close(void);
 

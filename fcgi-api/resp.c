@@ -112,6 +112,25 @@ resp_text(struct resp *r, int status, const char *content_type,
 	return PC_OK;
 }
 
+struct pc_buf *
+resp_body(struct resp *r)
+{
+	pc_buf_reset(&r->body);
+	return &r->body;
+}
+
+enum pc_err
+resp_json_done(struct resp *r, int status, enum pc_err rc)
+{
+	if (rc != PC_OK) {
+		resp_fail(r);
+		return rc;
+	}
+	r->status = status;
+	r->content_type = NULL;
+	return PC_OK;
+}
+
 void
 resp_no_content(struct resp *r)
 {

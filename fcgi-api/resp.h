@@ -49,6 +49,14 @@ enum pc_err resp_json(struct resp *r, int status, const cJSON *body);
  * or PC_ERR_NOMEM / PC_ERR_TOO_LARGE (r then holds a 503 error answer). */
 enum pc_err resp_text(struct resp *r, int status, const char *content_type,
                       const char *text, size_t len);
+/* For a JSON body written in place (jsonw.h) rather than from a cJSON
+ * tree: empties r->body and returns it (owned by r). Finish with
+ * resp_json_done. */
+struct pc_buf *resp_body(struct resp *r);
+/* Ends an answer written into resp_body: with rc PC_OK sets status (JSON
+ * content type) and returns PC_OK; otherwise r holds the 503 fallback
+ * answer and rc (the writer's error) is returned. */
+enum pc_err resp_json_done(struct resp *r, int status, enum pc_err rc);
 /* 204 No Content, no body. */
 void resp_no_content(struct resp *r);
 

@@ -66,11 +66,7 @@ room_lookup(struct db *db, int64_t user_id, int64_t room_id,
 	rc = db_exec(db,
 	             "SELECT r.kind, m.user_id IS NOT NULL, m.role = 'owner',"
 	             " r.last_seq, coalesce(m.last_read_seq, 0)"
-	             " FROM rooms r"
-	             " LEFT JOIN room_members m ON m.room_id = r.id AND "
-	             "m.user_id = $1"
-	             " WHERE r.id = $2 AND (r.kind = 'public' OR m.user_id IS "
-	             "NOT NULL)",
+	             " FROM" ROOM_VISIBLE("$1", "$2"),
 	             2, params, &res);
 	if (rc != PC_OK)
 		goto out;

@@ -19,6 +19,17 @@
 
 #define ROOM_DELETED_USER "deleted user"
 
+/*
+ * The visibility rule in SQL, once: FROM … WHERE text that yields room `room`
+ * (an SQL value) as `r`, with the viewer's membership row as `m` (NULL
+ * columns when not a member), only when `user` (an SQL value) may see it.
+ * room_lookup runs it alone; history puts it in its one statement.
+ */
+#define ROOM_VISIBLE(user, room)                                               \
+	" rooms r LEFT JOIN room_members m ON m.room_id = r.id"                \
+	" AND m.user_id = " user " WHERE r.id = " room                         \
+	" AND (r.kind = 'public' OR m.user_id IS NOT NULL)"
+
 struct room_view {
 	int64_t id;
 	char kind[8]; /* public, private, direct */

@@ -15,7 +15,7 @@ const struct route routes[] = {
         {"POST", "/api/login", h_login, ROUTE_JSON, B},
         {"POST", "/api/logout", h_logout, ROUTE_AUTH, B},
         {"POST", "/api/logout-all", h_logout_all, ROUTE_AUTH, B},
-        {"GET", "/api/me", h_me, ROUTE_AUTH, B},
+        {"GET", "/api/me", h_me, ROUTE_AUTH | ROUTE_SESSION_SQL, B},
         /* my account (h_account.c) */
         {"GET", "/api/sessions", h_sessions_list, ROUTE_AUTH, B},
         {"DELETE", "/api/sessions/:id", h_sessions_revoke, ROUTE_AUTH, B},
@@ -49,7 +49,8 @@ const struct route routes[] = {
         {"POST", "/api/invites/:id/decline", h_invites_decline, ROUTE_AUTH, B},
         {"DELETE", "/api/invites/:id", h_invites_withdraw, ROUTE_AUTH, B},
         /* history and read markers (h_messages.c) */
-        {"GET", "/api/rooms/:id/messages", h_messages_list, ROUTE_AUTH, B},
+        {"GET", "/api/rooms/:id/messages", h_messages_list,
+         ROUTE_AUTH | ROUTE_SESSION_SQL, B},
         {"POST", "/api/rooms/:id/read", h_messages_read,
          ROUTE_AUTH | ROUTE_JSON, B},
         {"PATCH", "/api/rooms/:id/messages/:seq", h_messages_edit,

@@ -25,6 +25,30 @@ serve_is_unsafe(const char *method)
 	return 0;
 }
 
+/*
+ * A ROUTE_SESSION_SQL request whose handler answered (or was refused before
+ * it) without its statement having confirmed the session: a 413, a 422, a
+ * 503. Confirms it now, so an unauthenticated request gets 401 whatever
+ * else is wrong with it, exactly as with a plain ROUTE_AUTH route. Returns
+ * the error to answer, or rc when the session is live. A handler that
+ * succeeded without confirming breaks the flag's rule; it still gets no
+ * answer out unless the session is live.
+ */
+static enum pc_err
+serve_confirm(struct call *c, enum pc_err rc)
+{
+	enum pc_err auth;
+
+	c->who_pending = 0;
+	db_rollback(c->db);
+	auth = session_authenticate(c->db, c->env->secret, c->req->cookie,
+	                            &c->who);
+	if (auth != PC_OK)
+		return auth;
+	c->authed = 1;
+	return rc;
+}
+
 void
 serve(const struct api_env *env, struct db *db, struct req *req,
       struct resp *resp)
@@ -60,10 +84,19 @@ serve(const struct api_env *env, struct db *db, struct req *req,
 		rc = db_ready(db);
 		if (rc != PC_OK)
 			goto out;
-		rc = session_authenticate(db, env->secret, req->cookie, &c.who);
-		if (rc != PC_OK)
-			goto out;
-		c.authed = 1;
+		if (m.route->flags & ROUTE_SESSION_SQL) {
+			/* The row is checked by the handler's statement. */
+			rc = session_token(env->secret, req->cookie, &c.who);
+			if (rc != PC_OK)
+				goto out;
+			c.who_pending = 1;
+		} else {
+			rc = session_authenticate(db, env->secret, req->cookie,
+			                          &c.who);
+			if (rc != PC_OK)
+				goto out;
+			c.authed = 1;
+		}
 	}
 	if (req->content_length < 0) {
 		rc = PC_ERR_BAD_JSON;
@@ -103,6 +136,8 @@ serve(const struct api_env *env, struct db *db, struct req *req,
 	}
 	rc = m.route->fn(&c);
 out:
+	if (c.who_pending)
+		rc = serve_confirm(&c, rc); /* 401 before any other answer */
 	if (rc != PC_OK) {
 		/* Internal errors keep no field and no detail. */
 		if (pc_err_status(rc) >= 500) {

@@ -63,6 +63,7 @@ static const struct pc_conf_row settings_rows[] = {
                 "included when POST /api/dm makes one)"),
         ROW_INT("invite rate", "PIPECHAT_INVITE_RATE", 1, 100000, "200",
                 invite_rate, "invitations one user may send per hour"),
+        PC_CONF_ROWS_BROKERS(struct api_settings),
 };
 
 #define SETTINGS_NROWS (sizeof(settings_rows) / sizeof(settings_rows[0]))
@@ -118,6 +119,30 @@ settings_check_ice(const struct api_settings *s, char *errbuf, size_t errlen)
 	return bad;
 }
 
+/* The broker list (shard.h): none when neither PIPECHAT_BROKERS nor
+ * PIPECHAT_BROKER_DIR is set. Non-zero when something is wrong. */
+static int
+settings_check_shards(struct api_settings *s, char *errbuf, size_t errlen)
+{
+	char why[256];
+
+	if (s->brokers == NULL && s->broker_dir == NULL)
+		return 0; /* no broker: notifications are off */
+	if (pc_shards_parse(s->brokers, s->broker_dir, s->allow_plain,
+	                    &s->shards, why, sizeof(why)) != PC_OK) {
+		settings_err(errbuf, errlen, "%s", why);
+		return 1;
+	}
+	if (pc_shards_use_tls(&s->shards) &&
+	    (s->tls_ca_file == NULL || s->tls_cert_file == NULL)) {
+		settings_err(errbuf, errlen,
+		             "tls+tcp:// brokers need PIPECHAT_TLS_CA_FILE and "
+		             "PIPECHAT_TLS_CERT_FILE (scripts/make-certs)");
+		return 1;
+	}
+	return 0;
+}
+
 enum pc_err
 settings_load(struct api_settings *out, char *errbuf, size_t errlen)
 {
@@ -128,7 +153,8 @@ settings_load(struct api_settings *out, char *errbuf, size_t errlen)
 	rc = pc_conf_load(settings_rows, SETTINGS_NROWS, &s, errbuf, errlen);
 	if (rc != PC_OK)
 		return rc;
-	if (settings_check_ice(&s, errbuf, errlen)) {
+	if (settings_check_ice(&s, errbuf, errlen) |
+	    settings_check_shards(&s, errbuf, errlen)) {
 		settings_free(&s);
 		return PC_ERR_INVALID;
 	}

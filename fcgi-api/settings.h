@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "err.h"
 #include "log.h"
+#include "shard.h"
 
 struct api_settings {
 	char *db;                    /* PIPECHAT_DB: libpq conninfo */
@@ -37,6 +38,12 @@ struct api_settings {
 	int64_t turn_ttl;            /* PIPECHAT_TURN_TTL, seconds */
 	int64_t room_create_rate;    /* PIPECHAT_ROOM_CREATE_RATE, per hour */
 	int64_t invite_rate;         /* PIPECHAT_INVITE_RATE, per hour */
+	/* Sharding (common/shard.h): where notify.c sends what. */
+	char *brokers;           /* PIPECHAT_BROKERS (NULL: broker_dir only) */
+	char *tls_ca_file;       /* PIPECHAT_TLS_CA_FILE */
+	char *tls_cert_file;     /* PIPECHAT_TLS_CERT_FILE: client cert + key */
+	int allow_plain;         /* PIPECHAT_ALLOW_PLAINTEXT_TCP */
+	struct pc_shards shards; /* parsed; n = 0 when there is no broker */
 };
 
 /*
@@ -45,7 +52,9 @@ struct api_settings {
  * PC_ERR_NOMEM. The default origin list is made from the port when
  * PIPECHAT_ORIGINS is unset. The STUN and TURN URL lists are checked
  * (ice_urls_ok), and TURN URLs need PIPECHAT_TURN_SECRET_FILE; the file
- * itself is read later, by ice_open.
+ * itself is read later, by ice_open. PIPECHAT_BROKERS (or the one broker of
+ * PIPECHAT_BROKER_DIR) is parsed into shards; tls+tcp:// brokers need both
+ * TLS files.
  */
 enum pc_err settings_load(struct api_settings *out, char *errbuf,
                           size_t errlen);
