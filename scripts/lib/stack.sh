@@ -38,6 +38,8 @@ pc_log_tail() {
 # secret; the workers get exactly these names through websocketd's --passenv.
 pc_service_env() {
 	local name=$1
+	# ws2, ws3, ...: more websocketd, the same environment as ws.
+	case $name in ws[0-9]*) name=ws ;; esac
 	printf '%s\n' "PATH=$PC_CLEAN_PATH" "HOME=$PC_DATA" "LANG=C.UTF-8" "PIPECHAT_STACK=$PC_VAR"
 	(
 		# shellcheck disable=SC1091
@@ -62,6 +64,7 @@ pc_service_env() {
 	if [ "$name" = web ]; then
 		printf '%s\n' "PIPECHAT_BIND=$PC_BIND" "PIPECHAT_WWW=$PC_WWW" \
 			"PIPECHAT_API_SOCKET=$PC_API_SOCK" "PIPECHAT_WS_PORT=$PC_WS_PORT" \
+			"PIPECHAT_WS_PORTS=$(pc_ws_ports | paste -sd,)" \
 			"PIPECHAT_LIGHTTPD_DIR=$PC_WEB_CONF_DIR"
 	fi
 }
@@ -94,13 +97,14 @@ pc_pid() {
 	[[ $pid =~ ^[0-9]+$ ]] && pc_pid_is_ours "$pid" && echo "$pid"
 }
 
-# pc_spawn NAME CMD...: starts CMD in the background as NAME (see the top).
+# pc_spawn NAME CMD...: starts CMD in the background as NAME (see the top);
+# its output goes to NAME.log, or PC_SPAWN_LOG.log when that is set.
 # The pid is written by the process itself before it execs into CMD, so it is
 # right whether or not setsid had to fork.
 pc_spawn() {
 	local name=$1 i
 	shift
-	local pidf=$PC_RUN/$name.pid log=$PC_LOG/$name.log
+	local pidf=$PC_RUN/$name.pid log=$PC_LOG/${PC_SPAWN_LOG:-$name}.log
 	local -a envv drop=()
 	mapfile -t envv < <(pc_service_env "$name")
 	[ "$PC_IS_ROOT" = 1 ] &&
@@ -174,33 +178,145 @@ svc_start_api() {
 	rm -f -- "$PC_API_SOCK"
 	pc_spawn api spawn-fcgi -n -s "$PC_API_SOCK" -M 0600 -- "$(pc_bin api)"
 }
+# pc_ws_setting NAME DEFAULT: NAME from the stack's settings, or DEFAULT.
+pc_ws_setting() {
+	# shellcheck disable=SC1091
+	(. "$PC_RUN/settings.env" && eval "echo \"\${$1:-$2}\"")
+}
+
 # pc_ws_max_workers: PIPECHAT_MAX_WORKERS from the stack's settings (default
-# 4000), websocketd's --maxforks: the most workers (sockets) at once; the
-# socket past it is refused at the upgrade with 429, so a flood of connections
-# costs at most that many processes. 4000 fits this machine's bounds
-# (FACTS.md): about 16,000 of websocketd's 20,000 descriptors, and 4000
-# processes of the 32,768 pids (each worker also has NNG's threads).
+# 4000): the most workers (sockets) at once, over all websocketd processes;
+# the socket past it is refused at the upgrade with 429 (websocketd's
+# --maxforks, divided among the processes), so a flood of connections costs
+# at most that many processes. Each worker is a process of 7 threads with
+# the small-pool NNG (scripts/lib/nng.sh; 14 with Debian's), and every
+# thread takes one of kernel.pid_max's pids (32,768 by default): 4,000
+# workers are 28,000 threads. More needs a raised pid_max (as root:
+# sysctl kernel.pid_max=4194304, see deploy/systemd/99-pipechat.conf).
 pc_ws_max_workers() {
 	local v
-	# shellcheck disable=SC1091
-	v=$(. "$PC_RUN/settings.env" && echo "${PIPECHAT_MAX_WORKERS:-4000}")
+	v=$(pc_ws_setting PIPECHAT_MAX_WORKERS 4000)
 	if ! [[ $v =~ ^[0-9]{1,7}$ ]] || [ "$v" -lt 1 ] || [ "$v" -gt 1000000 ]; then
 		pc_warn "PIPECHAT_MAX_WORKERS=$v: want a number of processes, 1-1000000"
 		return 1
 	fi
 	echo "$((10#$v))"
 }
-svc_start_ws() {
-	local max
+
+# PC_WS_PER_PROC: sockets one websocketd holds. It keeps about four
+# descriptors per socket (the connection and the worker's three pipes) under
+# this machine's hard limit of 20,000 per process (FACTS.md): 4,000 leaves
+# room for the rest.
+PC_WS_PER_PROC=4000
+
+# pc_ws_procs: PIPECHAT_WS_PROCS from the stack's settings: how many
+# websocketd processes run behind the web server (1-64); default
+# PIPECHAT_MAX_WORKERS / 4,000 rounded up (1 for the default 4,000).
+pc_ws_procs() {
+	local v max
 	max=$(pc_ws_max_workers) || return 1
-	pc_spawn ws websocketd --address=127.0.0.1 --port="$PC_WS_PORT" --maxforks="$max" \
-		--passenv="$(pc_ws_passenv)" "$(pc_bin ws)"
+	v=$(pc_ws_setting PIPECHAT_WS_PROCS $(((max + PC_WS_PER_PROC - 1) / PC_WS_PER_PROC)))
+	if ! [[ $v =~ ^[0-9]{1,2}$ ]] || [ "$((10#$v))" -lt 1 ] || [ "$((10#$v))" -gt 64 ]; then
+		pc_warn "PIPECHAT_WS_PROCS=$v: want 1-64 websocketd processes"
+		return 1
+	fi
+	[ "$(((max + 10#$v - 1) / 10#$v))" -le "$PC_WS_PER_PROC" ] ||
+		pc_warn "PIPECHAT_WS_PROCS=$v for PIPECHAT_MAX_WORKERS=$max: more than $PC_WS_PER_PROC" \
+			"sockets per websocketd, which may run out of descriptors"
+	echo "$((10#$v))"
+}
+
+# pc_ws_names: the service names of the websocketd processes: ws (the
+# first: tests and scripts look for its pid), ws2, ws3, ... All log to ws.log.
+pc_ws_names() {
+	local n i
+	n=$(pc_ws_procs) || return 1
+	echo ws
+	for ((i = 2; i <= n; i++)); do echo "ws$i"; done
+}
+
+# pc_ws_all_names: pc_ws_names plus any wsN with a pid file (left by a run
+# with more processes), so stop reaches them all.
+pc_ws_all_names() {
+	local f
+	{
+		pc_ws_names 2>/dev/null || echo ws
+		for f in "$PC_RUN"/ws[0-9]*.pid; do
+			[ -f "$f" ] && basename -- "$f" .pid
+		done
+	} | awk '!seen[$0]++'
+}
+
+# pc_ws_ports: one port per websocketd, in pc_ws_names order: PC_WS_PORT
+# (chosen by scripts/run) and, for the others, free ports chosen at their
+# first start and kept in $PC_RUN/ws-ports for this run (the web server's
+# configuration lists them all).
+pc_ws_ports() {
+	local n f=$PC_RUN/ws-ports p
+	local -a ports=()
+	n=$(pc_ws_procs) || return 1
+	[ -f "$f" ] && read -r -a ports <"$f"
+	if [ "${ports[0]:-}" != "$PC_WS_PORT" ] || [ "${#ports[@]}" -ne "$n" ]; then
+		ports=("$PC_WS_PORT")
+		while [ "${#ports[@]}" -lt "$n" ]; do
+			p=$(pc_free_port)
+			[[ " ${ports[*]} ${PC_WEB_PORT:-} ${PC_PG_PORT:-} " == *" $p "* ]] || ports+=("$p")
+		done
+		echo "${ports[*]}" >"$f.new" && mv -f -- "$f.new" "$f"
+	fi
+	printf '%s\n' "${ports[@]}"
+}
+
+# svc_start_ws: starts every websocketd (pc_ws_names) that is not running,
+# each on its port with its share of PIPECHAT_MAX_WORKERS.
+svc_start_ws() {
+	local max n per name port i
+	local -a names ports
+	max=$(pc_ws_max_workers) || return 1
+	n=$(pc_ws_procs) || return 1
+	per=$(((max + n - 1) / n))
+	mapfile -t names < <(pc_ws_names)
+	mapfile -t ports < <(pc_ws_ports)
+	for ((i = 0; i < n; i++)); do
+		name=${names[$i]}
+		port=${ports[$i]}
+		pc_pid "$name" >/dev/null && continue
+		PC_SPAWN_LOG=ws pc_spawn "$name" websocketd --address=127.0.0.1 --port="$port" \
+			--maxforks="$per" --passenv="$(pc_ws_passenv)" "$(pc_bin ws)" || return 1
+	done
+}
+
+# pc_ws_running: every websocketd of pc_ws_names runs.
+pc_ws_running() {
+	local name
+	for name in $(pc_ws_names); do pc_pid "$name" >/dev/null || return 1; done
+}
+
+# pc_ws_listening: every websocketd's port takes connections.
+pc_ws_listening() {
+	local port
+	for port in $(pc_ws_ports); do pc_port_listening "$port" || return 1; done
+}
+
+# pc_ws_nginx_backends: the `server` lines of every websocketd but the first
+# (the template has that one), in PC_WEB_CONF_DIR/pipechat-ws-backends.conf,
+# which the template includes; no file for one websocketd.
+pc_ws_nginx_backends() {
+	local f=$PC_WEB_CONF_DIR/pipechat-ws-backends.conf
+	rm -f -- "$f"
+	pc_ws_ports | tail -n +2 | sed 's/.*/server 127.0.0.1:&;/' >"$f.new"
+	if [ -s "$f.new" ]; then
+		chmod 0644 -- "$f.new" && mv -f -- "$f.new" "$f"
+	else
+		rm -f -- "$f.new"
+	fi
 }
 svc_start_web() {
 	case ${PC_WEB:-lighttpd} in
 	nginx)
 		# Foreground (daemon off), pid and temporary files in the prefix,
 		# errors on stderr from the first line on (-e).
+		pc_ws_nginx_backends
 		pc_spawn web nginx -e stderr -p "$PC_NGINX_PREFIX/" -c "$PC_WEB_CONF_DIR/pipechat.conf" \
 			-g 'daemon off;'
 		;;
@@ -213,12 +329,31 @@ pc_valid_service() { case " $PC_SERVICES " in *" $1 "*) return 0 ;; esac; return
 
 # pc_service_running NAME: true when NAME runs.
 pc_service_running() {
-	if [ "$1" = db ]; then pg_running; else pc_pid "$1" >/dev/null; fi
+	case $1 in
+	db) pg_running ;;
+	ws) pc_ws_running ;;
+	*) pc_pid "$1" >/dev/null ;;
+	esac
 }
 
 # pc_service_stop NAME / pc_service_kill NAME.
-pc_service_stop() { if [ "$1" = db ]; then pg_stop; else pc_stop_service "$1"; fi; }
-pc_service_kill() { if [ "$1" = db ]; then pg_kill; else pc_kill_service "$1"; fi; }
+# ws: every websocketd (pc_ws_all_names).
+pc_service_stop() {
+	local n
+	case $1 in
+	db) pg_stop ;;
+	ws) for n in $(pc_ws_all_names); do pc_stop_service "$n"; done ;;
+	*) pc_stop_service "$1" ;;
+	esac
+}
+pc_service_kill() {
+	local n
+	case $1 in
+	db) pg_kill ;;
+	ws) for n in $(pc_ws_all_names); do pc_kill_service "$n"; done ;;
+	*) pc_kill_service "$1" ;;
+	esac
+}
 
 # pc_service_start NAME: starts NAME unless it runs; waits until it listens
 # (db: accepts connections; api: its socket exists; ws, web: their port).
@@ -236,7 +371,7 @@ pc_service_start() {
 		case $name in
 		db | broker) return 0 ;;
 		api) [ -S "$PC_API_SOCK" ] && return 0 ;;
-		ws) pc_port_listening "$PC_WS_PORT" && return 0 ;;
+		ws) pc_ws_listening && return 0 ;;
 		web) pc_port_listening "$PC_WEB_PORT" && return 0 ;;
 		esac
 		sleep 0.1
@@ -251,7 +386,7 @@ pc_service_start() {
 stack_stop_all() {
 	local name
 	PC_STOPPED=""
-	for name in web ws api broker; do
+	for name in web $(pc_ws_all_names) api broker; do
 		pc_stop_service "$name"
 	done
 	pg_stop
@@ -279,7 +414,7 @@ stack_wait_ready() {
 			pc_log_tail postgres
 			return 1
 		}
-		for name in broker api ws web; do
+		for name in broker api $(pc_ws_names) web; do
 			pc_pid "$name" >/dev/null || {
 				pc_warn "$name exited during start-up"
 				pc_log_tail "$name"
