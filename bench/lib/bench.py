@@ -128,6 +128,18 @@ class Stack:
         except (OSError, ValueError, IndexError):
             return None
 
+    def ws_pids(self):
+        """Pids of every websocketd of the stack (ws, ws2, ...: scripts/run
+        starts several when PIPECHAT_MAX_WORKERS passes 4,000)."""
+        out = []
+        for f in sorted((self.var / "run").glob("ws*.pid"),
+                        key=lambda f: int(f.stem[2:] or 1)):
+            try:
+                out.append(int(f.read_text().split()[0]))
+            except (OSError, ValueError, IndexError):
+                pass
+        return out
+
     def psql(self, sql):
         p = subprocess.run([str(CHECKOUT / "scripts" / "svc"), "psql", "-X", "-q", "-At",
                             "-v", "ON_ERROR_STOP=1", "-c", sql], env=self.env,

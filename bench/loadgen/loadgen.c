@@ -15,6 +15,9 @@
  *   ack     -s closed-loop senders: each sends, waits for its ack, sends again,
  *           for -d seconds; figures are acks per second and ack latency.
  *
+ * --rooms ID,ID,...: connection i joins (URL ?room=) and sends to the i-th
+ * room of the list (cycling), instead of -R and the URL's room for all.
+ *
  * Output: one line "RESULT key=value ..." on stdout (plus READY in idle mode);
  * diagnostics on stderr. Its own CPU time is in the RESULT (cpu_s).
  * Not for: correctness testing (tests/ does that) or use over a network.
@@ -41,6 +44,8 @@ struct lg {
 	int n, k, senders, room, expect_acks;
 	double rate, duration, timeout;
 	const char *ready;
+	int *rooms; /* --rooms: the list, nrooms long; NULL: -R for all */
+	int nrooms;
 	struct ws_conn *c;
 	int epfd;
 	int opened, failed, ready_n, closed_n;
@@ -115,7 +120,8 @@ lg_send_one(struct lg *g, struct ws_conn *c)
 	n = snprintf(buf, sizeof(buf),
 	    "{\"type\":\"send\",\"room\":%d,\"body\":\"lg %" PRIu64 " %" PRId64
 	    "\",\"client_id\":\"k%d_%" PRIu64 "_%" PRId64 "\"}",
-	    g->room, g->seq, now, c->idx, g->seq, now);
+	    g->rooms != NULL ? g->rooms[c->idx % g->nrooms] : g->room, g->seq, now,
+	    c->idx, g->seq, now);
 	if (ws_send_text(c, buf, (size_t)n) == 0) {
 		g->sent++;
 		c->inflight = 1;
@@ -218,6 +224,48 @@ dead:
 	}
 }
 
+static void lg_usage(void);
+
+/* The target of connection i: the URL's, or with --rooms its own room. */
+static const struct ws_target *
+lg_target(struct lg *g, int i)
+{
+	static struct ws_target t;
+	char *q;
+
+	if (g->rooms == NULL)
+		return &g->t;
+	t = g->t;
+	if ((q = strchr(t.path, '?')) != NULL)
+		*q = '\0';
+	snprintf(t.path + strlen(t.path), sizeof(t.path) - strlen(t.path),
+	    "?room=%d", g->rooms[i % g->nrooms]);
+	return &t;
+}
+
+/* Parses --rooms' comma-separated list; exits on a bad one. */
+static void
+lg_rooms(struct lg *g, const char *v)
+{
+	const char *p;
+	char *end;
+	long id;
+
+	g->nrooms = 1;
+	for (p = v; *p; p++)
+		g->nrooms += *p == ',';
+	if ((g->rooms = calloc((size_t)g->nrooms, sizeof(*g->rooms))) == NULL)
+		exit(2);
+	for (p = v, g->nrooms = 0; *p; p = *end ? end + 1 : end) {
+		id = strtol(p, &end, 10);
+		if (end == p || id <= 0 || id > 0x7fffffff || (*end && *end != ','))
+			lg_usage();
+		g->rooms[g->nrooms++] = (int)id;
+	}
+	if (g->nrooms == 0)
+		lg_usage();
+}
+
 /* Opens every connection, k handshakes at a time; 0 when all are ready
  * before the timeout. */
 static int
@@ -234,7 +282,7 @@ lg_open_all(struct lg *g)
 				pending++;
 		while (next < g->n && pending < g->k) {
 			g->c[next].idx = next;
-			if (ws_open(&g->c[next], &g->t, g->epfd) != 0) {
+			if (ws_open(&g->c[next], lg_target(g, next), g->epfd) != 0) {
 				fprintf(stderr, "loadgen: connect %d: %s\n", next, strerror(errno));
 				g->failed++;
 			} else {
@@ -257,7 +305,7 @@ lg_usage(void)
 	fprintf(stderr,
 	    "usage: loadgen idle|fanout|ack -u ws://127.0.0.1:PORT/ws?room=ID [-c COOKIE]\n"
 	    "  [-o ORIGIN] [-n CONNS] [-k PARALLEL] [-s SENDERS] [-r RATE] [-d SECS]\n"
-	    "  [-R ROOM] [--ready TEXT] [--expect-acks] [-T TIMEOUT]\n");
+	    "  [-R ROOM | --rooms ID,ID,...] [--ready TEXT] [--expect-acks] [-T TIMEOUT]\n");
 	exit(2);
 }
 
@@ -309,6 +357,8 @@ lg_args(struct lg *g, int argc, char **argv)
 			g->room = atoi(v);
 		} else if (strcmp(a, "--ready") == 0) {
 			g->ready = v;
+		} else if (strcmp(a, "--rooms") == 0) {
+			lg_rooms(g, v);
 		} else {
 			lg_usage();
 		}
@@ -442,6 +492,7 @@ main(int argc, char **argv)
 		if (g.c[i].fd >= 0)
 			ws_close(&g.c[i]);
 	free(g.c);
+	free(g.rooms);
 	free(g.lat);
 	free(g.alat);
 	close(g.epfd);
