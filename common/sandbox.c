@@ -362,19 +362,19 @@ sb_socket_rules(scmp_filter_ctx ctx, int nr, enum pc_sandbox_net net)
 
 	if ((rc = seccomp_rule_add(
 	             ctx, SCMP_ACT_ALLOW, nr, 2,
-	             SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)AF_UNIX),
+	             SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)AF_UNIX, 0),
 	             SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM))) < 0 ||
 	    net != PC_SANDBOX_NET_TCP)
 		return rc;
 	for (i = 0; i < sizeof(tcp_families) / sizeof(tcp_families[0]); i++)
 		if ((rc = seccomp_rule_add(
 		             ctx, SCMP_ACT_ALLOW, nr, 2,
-		             SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)tcp_families[i]),
+		             SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)tcp_families[i], 0),
 		             SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf,
 		                        SOCK_STREAM))) < 0)
 			return rc;
 	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), nr, 1,
-	                        SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)AF_NETLINK));
+	                        SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)AF_NETLINK, 0));
 }
 
 /* setsockopt in tcp mode: the two options NNG sets on a tcp pipe. */
@@ -385,13 +385,13 @@ sb_tcp_opt_rules(scmp_filter_ctx ctx, int nr)
 
 	if ((rc = seccomp_rule_add(
 	             ctx, SCMP_ACT_ALLOW, nr, 2,
-	             SCMP_A1_32(SCMP_CMP_EQ, (uint32_t)IPPROTO_TCP),
-	             SCMP_A2_32(SCMP_CMP_EQ, (uint32_t)TCP_NODELAY))) < 0)
+	             SCMP_A1_32(SCMP_CMP_EQ, (uint32_t)IPPROTO_TCP, 0),
+	             SCMP_A2_32(SCMP_CMP_EQ, (uint32_t)TCP_NODELAY, 0))) < 0)
 		return rc;
 	return seccomp_rule_add(
 	        ctx, SCMP_ACT_ALLOW, nr, 2,
-	        SCMP_A1_32(SCMP_CMP_EQ, (uint32_t)SOL_SOCKET),
-	        SCMP_A2_32(SCMP_CMP_EQ, (uint32_t)SO_KEEPALIVE));
+	        SCMP_A1_32(SCMP_CMP_EQ, (uint32_t)SOL_SOCKET, 0),
+	        SCMP_A2_32(SCMP_CMP_EQ, (uint32_t)SO_KEEPALIVE, 0));
 }
 
 static int
@@ -411,11 +411,11 @@ sb_rule_add(scmp_filter_ctx ctx, const struct pc_sandbox_rule *r, int nr,
 		        SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	case PC_SB_SET_NAME:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-		                        SCMP_A0_32(SCMP_CMP_EQ, PR_SET_NAME));
+		                        SCMP_A0_32(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	case PC_SB_SELF_KILL:
 		return seccomp_rule_add(
 		        ctx, SCMP_ACT_ALLOW, nr, 1,
-		        SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)getpid()));
+		        SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)getpid(), 0));
 	case PC_SB_TCP:
 		return net == PC_SANDBOX_NET_TCP
 		               ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)
