@@ -38,6 +38,16 @@
  * filter and its randomness comes from getrandom. For a name instead of an
  * address the resolver would also open /etc/hosts and ask DNS over AF_INET
  * datagrams, which is why ws-worker/links.c hands NNG numeric addresses.
+ *
+ * Loading: in mode "on" the worker loads the BPF program that
+ * common/sandbox_gen.c made from this table with libseccomp at build time
+ * (sandbox_bpf.c in the build tree), after writing its pid into the one
+ * instruction that tgkill's rule compares with; building it here cost
+ * 0.33-0.37 ms of CPU per worker and loading the prebuilt one 0.17 ms, and
+ * an idle worker's PSS fell by 24 KiB (bench/README.md, "Results: idle
+ * sockets"). Trap and log mode, and the generator itself (PC_SANDBOX_GEN),
+ * still build it with libseccomp. Change a row here and the generator runs
+ * again at the next build; test_sandbox.c fails if the two ever differ.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,12 +55,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -396,7 +409,7 @@ sb_tcp_opt_rules(scmp_filter_ctx ctx, int nr)
 
 static int
 sb_rule_add(scmp_filter_ctx ctx, const struct pc_sandbox_rule *r, int nr,
-            enum pc_sandbox_net net)
+            enum pc_sandbox_net net, uint32_t pid)
 {
 	switch (r->act) {
 	case PC_SB_ALLOW:
@@ -413,9 +426,8 @@ sb_rule_add(scmp_filter_ctx ctx, const struct pc_sandbox_rule *r, int nr,
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 		                        SCMP_A0_32(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	case PC_SB_SELF_KILL:
-		return seccomp_rule_add(
-		        ctx, SCMP_ACT_ALLOW, nr, 1,
-		        SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)getpid(), 0));
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+		                        SCMP_A0_32(SCMP_CMP_EQ, pid, 0));
 	case PC_SB_TCP:
 		return net == PC_SANDBOX_NET_TCP
 		               ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)
@@ -507,12 +519,181 @@ out:
 	return e;
 }
 
+/* ---- building and loading the program -------------------------------- */
+
+/*
+ * A libseccomp context holding this build's filter for (mode, net), with
+ * `pid` as tgkill's one target; *nrules is set to the rows it holds.
+ * NULL on failure (logged, errno set).
+ */
+static scmp_filter_ctx
+sb_filter_new(enum pc_sandbox_mode mode, enum pc_sandbox_net net, uint32_t pid,
+              size_t *nrules)
+{
+	scmp_filter_ctx ctx;
+	size_t i, n = 0;
+	int nr, rc;
+
+	ctx = seccomp_init(mode == PC_SANDBOX_TRAP  ? SCMP_ACT_TRAP
+	                   : mode == PC_SANDBOX_LOG ? SCMP_ACT_LOG
+	                                            : SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL) {
+		errno = ENOMEM;
+		pc_log_err("seccomp_init failed");
+		return NULL;
+	}
+	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1)) < 0 ||
+	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0) {
+		pc_log_err("seccomp attributes: %s", strerror(-rc));
+		goto fail;
+	}
+	for (i = 0; i < sizeof(sb_rules) / sizeof(sb_rules[0]); i++) {
+		const struct pc_sandbox_rule *r = &sb_rules[i];
+
+		if (!pc_sandbox_rule_applies(r))
+			continue;
+		nr = seccomp_syscall_resolve_name(r->name);
+		if (nr == __NR_SCMP_ERROR) {
+			rc = -EINVAL;
+			pc_log_err("unknown syscall %s in the allowlist",
+			           r->name);
+			goto fail;
+		}
+		if ((rc = sb_rule_add(ctx, r, nr, net, pid)) < 0) {
+			pc_log_err("seccomp rule %s: %s", r->name,
+			           strerror(-rc));
+			goto fail;
+		}
+		n++;
+	}
+	*nrules = n;
+	return ctx;
+fail:
+	seccomp_release(ctx);
+	errno = -rc;
+	return NULL;
+}
+
+/* Rows of this build's table (the log line; sb_filter_new counts alike). */
+static size_t
+sb_rule_count(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(sb_rules) / sizeof(sb_rules[0]); i++)
+		n += pc_sandbox_rule_applies(&sb_rules[i]) ? 1 : 0;
+	return n;
+}
+
+enum pc_err
+pc_sandbox_bpf_build(enum pc_sandbox_net net, uint32_t pid,
+                     struct sock_filter *buf, size_t cap, size_t *len)
+{
+	scmp_filter_ctx ctx = NULL;
+	struct stat st;
+	size_t n = 0;
+	ssize_t got;
+	int fd = -1, rc;
+	enum pc_err e = PC_ERR_SYSTEM;
+
+	if ((ctx = sb_filter_new(PC_SANDBOX_ON, net, pid, &n)) == NULL)
+		goto out;
+	if ((fd = memfd_create("pipechat-bpf", MFD_CLOEXEC)) < 0) {
+		pc_log_err("memfd_create: %s", strerror(errno));
+		goto out;
+	}
+	if ((rc = seccomp_export_bpf(ctx, fd)) < 0) {
+		pc_log_err("seccomp_export_bpf: %s", strerror(-rc));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    st.st_size % (off_t)sizeof(struct sock_filter) != 0) {
+		pc_log_err("seccomp_export_bpf: odd size");
+		goto out;
+	}
+	if ((size_t)st.st_size / sizeof(struct sock_filter) > cap) {
+		e = PC_ERR_INVALID;
+		goto out;
+	}
+	got = pread(fd, buf, (size_t)st.st_size, 0);
+	if (got != (ssize_t)st.st_size) {
+		pc_log_err("reading the exported filter: %s",
+		           got < 0 ? strerror(errno) : "short read");
+		goto out;
+	}
+	*len = (size_t)st.st_size / sizeof(struct sock_filter);
+	e = PC_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ctx != NULL)
+		seccomp_release(ctx);
+	return e;
+}
+
+#ifdef PC_SANDBOX_GEN
+/* The generator itself: no program made yet. */
+static const struct pc_sandbox_prog *const sb_prebuilt = NULL;
+#else
+/* sandbox_bpf.c, written at build time by common/sandbox_gen.c. */
+extern const struct pc_sandbox_prog pc_sandbox_progs[PC_SANDBOX_NET_COUNT];
+static const struct pc_sandbox_prog *const sb_prebuilt = pc_sandbox_progs;
+#endif
+
+enum pc_err
+pc_sandbox_bpf_prebuilt(enum pc_sandbox_net net, uint32_t pid,
+                        struct sock_filter *buf, size_t cap, size_t *len)
+{
+	const struct pc_sandbox_prog *p;
+
+	if (sb_prebuilt == NULL || (unsigned)net >= PC_SANDBOX_NET_COUNT)
+		return PC_ERR_UNAVAILABLE;
+	p = &sb_prebuilt[net];
+	if (p->len == 0 || p->pid_at >= p->len)
+		return PC_ERR_UNAVAILABLE;
+	if (p->len > cap)
+		return PC_ERR_INVALID;
+	memcpy(buf, p->insns, p->len * sizeof(buf[0]));
+	buf[p->pid_at].k = pid;
+	*len = p->len;
+	return PC_OK;
+}
+
+/*
+ * Loads a program as libseccomp's seccomp_load does with NNP and TSYNC set
+ * (no_new_privs is already on): seccomp(2) with SECCOMP_FILTER_FLAG_TSYNC,
+ * which returns the id of a thread it could not synchronise.
+ */
+static enum pc_err
+sb_load_bpf(struct sock_filter *insns, size_t len)
+{
+	struct sock_fprog fp;
+	long rc;
+
+	memset(&fp, 0, sizeof(fp));
+	fp.len = (unsigned short)len;
+	fp.filter = insns;
+	rc = syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
+	             SECCOMP_FILTER_FLAG_TSYNC, &fp);
+	if (rc != 0) {
+		if (rc > 0)
+			errno = EAGAIN;
+		pc_log_err("seccomp(SET_MODE_FILTER, TSYNC): %s%s",
+		           strerror(errno),
+		           rc > 0 ? " (a thread could not be synchronised)"
+		                  : "");
+		return PC_ERR_SYSTEM;
+	}
+	return PC_OK;
+}
+
 enum pc_err
 pc_sandbox_enter(enum pc_sandbox_mode mode, enum pc_sandbox_net net)
 {
+	struct sock_filter prog[PC_SANDBOX_BPF_MAX];
 	scmp_filter_ctx ctx = NULL;
-	size_t i, n = 0;
-	int nr, rc;
+	size_t n = 0, len = 0;
+	int rc, pre = 0;
 	enum pc_err e = PC_ERR_SYSTEM;
 
 	if (mode == PC_SANDBOX_TRAP && (e = sb_trap_prepare()) != PC_OK)
@@ -524,49 +705,34 @@ pc_sandbox_enter(enum pc_sandbox_mode mode, enum pc_sandbox_net net)
 		pc_log_err("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		goto out;
 	}
-	ctx = seccomp_init(mode == PC_SANDBOX_TRAP  ? SCMP_ACT_TRAP
-	                   : mode == PC_SANDBOX_LOG ? SCMP_ACT_LOG
-	                                            : SCMP_ACT_KILL_PROCESS);
-	if (ctx == NULL) {
-		errno = ENOMEM;
-		pc_log_err("seccomp_init failed");
-		goto out;
-	}
-	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1)) < 0 ||
-	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0) {
-		errno = -rc;
-		pc_log_err("seccomp attributes: %s", strerror(-rc));
-		goto out;
-	}
-	for (i = 0; i < sizeof(sb_rules) / sizeof(sb_rules[0]); i++) {
-		const struct pc_sandbox_rule *r = &sb_rules[i];
-
-		if (!pc_sandbox_rule_applies(r))
-			continue;
-		nr = seccomp_syscall_resolve_name(r->name);
-		if (nr == __NR_SCMP_ERROR) {
-			errno = EINVAL;
-			pc_log_err("unknown syscall %s in the allowlist",
-			           r->name);
-			goto out;
+	if (mode == PC_SANDBOX_ON &&
+	    pc_sandbox_bpf_prebuilt(net, (uint32_t)getpid(), prog,
+	                            PC_SANDBOX_BPF_MAX, &len) == PC_OK) {
+		pre = 1;
+		n = sb_rule_count();
+		if (sb_load_bpf(prog, len) != PC_OK) {
+			/* built for another libseccomp or kernel: the
+			 * same filter, built here */
+			pc_log_warn("prebuilt seccomp program refused; "
+			            "building it with libseccomp");
+			pre = 0;
 		}
-		if ((rc = sb_rule_add(ctx, r, nr, net)) < 0) {
+	}
+	if (!pre) {
+		if ((ctx = sb_filter_new(mode, net, (uint32_t)getpid(), &n)) ==
+		    NULL)
+			goto out;
+		if ((rc = seccomp_load(ctx)) < 0) {
 			errno = -rc;
-			pc_log_err("seccomp rule %s: %s", r->name,
-			           strerror(-rc));
+			pc_log_err("seccomp_load: %s", strerror(-rc));
 			goto out;
 		}
-		n++;
-	}
-	if ((rc = seccomp_load(ctx)) < 0) {
-		errno = -rc;
-		pc_log_err("seccomp_load: %s", strerror(-rc));
-		goto out;
 	}
 	if (mode == PC_SANDBOX_ON)
-		pc_log_debug(
-		        "sandbox on (%s): %zu syscalls allowed or answered",
-		        net == PC_SANDBOX_NET_TCP ? "tcp" : "ipc", n);
+		pc_log_debug("sandbox on (%s, %s): %zu syscalls allowed or "
+		             "answered",
+		             net == PC_SANDBOX_NET_TCP ? "tcp" : "ipc",
+		             pre ? "prebuilt" : "libseccomp", n);
 	else
 		pc_log_warn("sandbox in %s mode (debug only, %s): %zu syscalls",
 		            mode == PC_SANDBOX_TRAP ? "trap" : "log",

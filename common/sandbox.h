@@ -72,6 +72,7 @@ enum pc_sandbox_net {
 	PC_SANDBOX_NET_TCP, /* some broker over tcp: also AF_INET, AF_INET6
 	                       stream sockets and the rows marked tcp below */
 };
+#define PC_SANDBOX_NET_COUNT 2 /* programs made at build time, one per mode */
 
 /* What the filter does with one system call. */
 enum pc_sandbox_act {
@@ -131,8 +132,51 @@ enum pc_err pc_sandbox_mode_parse(const char *s, enum pc_sandbox_mode *out);
 enum pc_err pc_sandbox_tcp_ports(const uint16_t *ports, size_t n);
 
 /*
+ * The filter as a BPF program (struct sock_filter, <linux/filter.h>), for the
+ * build-time generator (common/sandbox_gen.c) and the tests. Both write the
+ * program of PC_SANDBOX_ON for `net` in this build (release or sanitizer),
+ * with `pid` as the one process tgkill may signal, into buf (cap
+ * instructions) and its length into *len; nothing is written on failure.
+ *
+ * pc_sandbox_bpf_build asks libseccomp (seccomp_init, the rules,
+ * seccomp_export_bpf through a memfd): about 0.3 ms of CPU and 48 KiB of
+ * heap. pc_sandbox_bpf_prebuilt copies the program that the generator made
+ * with libseccomp at build time (sandbox_bpf.c in the build tree) and writes
+ * pid into its one pid slot: microseconds, no heap. tests/unit/test_sandbox.c
+ * asserts that the two are equal.
+ *
+ * PC_OK; PC_ERR_UNAVAILABLE (prebuilt only: this build has no generated
+ * program, as in the generator itself); PC_ERR_INVALID when cap is too
+ * small; PC_ERR_SYSTEM when libseccomp or the memfd fails (logged).
+ */
+#define PC_SANDBOX_BPF_MAX 512 /* instructions; the filters have ~110 */
+struct sock_filter;
+enum pc_err pc_sandbox_bpf_build(enum pc_sandbox_net net, uint32_t pid,
+                                 struct sock_filter *buf, size_t cap,
+                                 size_t *len);
+enum pc_err pc_sandbox_bpf_prebuilt(enum pc_sandbox_net net, uint32_t pid,
+                                    struct sock_filter *buf, size_t cap,
+                                    size_t *len);
+
+/*
+ * One program made at build time (common/sandbox_gen.c writes an array of
+ * these, one per enum pc_sandbox_net, into sandbox_bpf.c): insns[pid_at].k
+ * holds PC_SANDBOX_PID_MARK, replaced by the worker's pid at load.
+ */
+#define PC_SANDBOX_PID_MARK 0x7fffff01u /* above any pid_max (2^22) */
+struct pc_sandbox_prog {
+	const struct sock_filter *insns;
+	size_t len;
+	size_t pid_at;
+};
+
+/*
  * Enters the sandbox described at the top for the calling process, with the
  * network calls of mode `net` (enum pc_sandbox_net). Irreversible.
+ * In mode PC_SANDBOX_ON it loads the program made at build time
+ * (pc_sandbox_bpf_prebuilt) with seccomp(2) directly, and builds it with
+ * libseccomp only when the build has none; trap and log mode always build it
+ * with libseccomp (their default action differs).
  * Logs (log.h) what it did and, on failure, why. PC_OK, or PC_ERR_SYSTEM
  * (errno set; the process may be half-restricted: the caller must exit).
  * Call it from the main thread with no lock held by other threads of ours:

@@ -384,10 +384,11 @@ main(int argc, char **argv)
 		ws_audit_disconnect(&audit, "sandbox_failed");
 		goto out;
 	}
-	/* Building the seccomp filter (libseccomp) leaves about 48 KiB of
-	 * freed heap resident; give it back (madvise and brk are in the
-	 * allowlist). A worker lives as long as its socket, so this is
-	 * 48 KiB less per idle socket (bench/README.md, "sockets"). */
+	/* Give back the freed heap of the start (the settings' transient
+	 * blocks; in trap and log mode also libseccomp's 48 KiB, since only
+	 * "on" loads the program made at build time: sandbox.h). madvise and
+	 * brk are in the allowlist. A worker lives as long as its socket
+	 * (bench/README.md, "sockets"). */
 	malloc_trim(0);
 #ifdef PIPECHAT_TEST_HOOKS
 	main_selftest(getenv("PIPECHAT_SANDBOX_SELFTEST"));

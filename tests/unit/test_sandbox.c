@@ -28,9 +28,11 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/filter.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -856,6 +858,72 @@ test_landlock_limits_tcp_ports(void **state)
 	assert_int_equal(pc_sandbox_tcp_ports(NULL, 0), PC_ERR_INVALID);
 }
 
+/* The program made at build time (common/sandbox_gen.c), with a pid written
+ * in, is what libseccomp builds for the same pid now, in both network modes:
+ * the prebuilt filter is exactly the allowlist pinned above. */
+static void
+test_prebuilt_equals_libseccomp(void **state)
+{
+	static struct sock_filter built[PC_SANDBOX_BPF_MAX];
+	static struct sock_filter pre[PC_SANDBOX_BPF_MAX];
+	static const uint32_t pids[] = {1, 4242, 4194304};
+	size_t nb, np, i;
+	int net;
+
+	(void)state;
+	for (net = 0; net < PC_SANDBOX_NET_COUNT; net++) {
+		for (i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
+			nb = np = 0;
+			assert_int_equal(
+			        pc_sandbox_bpf_build((enum pc_sandbox_net)net,
+			                             pids[i], built,
+			                             PC_SANDBOX_BPF_MAX, &nb),
+			        PC_OK);
+			assert_int_equal(pc_sandbox_bpf_prebuilt(
+			                         (enum pc_sandbox_net)net,
+			                         pids[i], pre,
+			                         PC_SANDBOX_BPF_MAX, &np),
+			                 PC_OK);
+			assert_true(nb > 0);
+			assert_int_equal(np, nb);
+			assert_memory_equal(pre, built, nb * sizeof(built[0]));
+		}
+	}
+	assert_int_equal(
+	        pc_sandbox_bpf_prebuilt(PC_SANDBOX_NET_IPC, 1, pre, 1, &np),
+	        PC_ERR_INVALID);
+}
+
+/* tgkill: this process may signal itself (abort() of a failed assert), so
+ * the pid written into the prebuilt program is the child's own ... */
+static int
+do_signal_self(void)
+{
+	raise(SIGUSR1); /* default action: the child dies of SIGUSR1 */
+	return 1;
+}
+
+/* ... and not another process's. */
+static int
+do_signal_parent(void)
+{
+	syscall(SYS_tgkill, getppid(), getppid(), 0);
+	return 1;
+}
+
+static void
+test_tgkill_only_to_itself(void **state)
+{
+	int st;
+
+	(void)state;
+	st = run_child(do_signal_self);
+	if (!WIFSIGNALED(st))
+		fail_msg("child was not killed: exit %d", WEXITSTATUS(st));
+	assert_int_equal(WTERMSIG(st), SIGUSR1);
+	assert_killed(run_child(do_signal_parent));
+}
+
 #ifdef PIPECHAT_TEST_HOOKS
 /* Trap mode names the call on stderr and fails it with ENOSYS. */
 static void
@@ -919,6 +987,8 @@ main(void)
 	        cmocka_unit_test(test_tcp_mode_dials),
 	        cmocka_unit_test(test_ipc_mode_has_no_tcp_rows),
 	        cmocka_unit_test(test_landlock_limits_tcp_ports),
+	        cmocka_unit_test(test_prebuilt_equals_libseccomp),
+	        cmocka_unit_test(test_tgkill_only_to_itself),
 #ifdef PIPECHAT_TEST_HOOKS
 	        cmocka_unit_test(test_trap_mode_names_the_call),
 #endif
