@@ -86,13 +86,7 @@ resp_json(struct resp *r, int status, const cJSON *body)
 	pc_buf_reset(&r->body);
 	rc = pc_buf_puts(&r->body, text);
 	free(text);
-	if (rc != PC_OK) {
-		resp_fail(r);
-		return rc;
-	}
-	r->status = status;
-	r->content_type = NULL;
-	return PC_OK;
+	return resp_json_done(r, status, rc);
 }
 
 enum pc_err
