@@ -293,6 +293,11 @@ def test_room_id_that_is_not_a_canonical_positive_number_is_404(owner, rid):
         if rid == "%31":  # percent-decoded in the path: "1", a room that may exist
             assert r.status_code in (200, 204, 404), describe(r)
             continue
+        if rid == "%00" and r.status_code == 400:
+            # nginx refuses a NUL in the path itself, in the API's shape
+            # (deploy/nginx/pipechat-locations.conf); lighttpd passes it on
+            assert_error(r, 400, "bad_json")
+            continue
         assert_error(r, 404, "not_found")
 
 
@@ -454,6 +459,10 @@ def test_nul_in_a_query_or_path_is_refused_in_shape(owner, path):
     u, _ = owner
     method = "DELETE" if path.startswith("/api/blocks/") else "GET"
     r = u.session.request(method, path)
+    if r.status_code == 400:
+        # nginx refuses a NUL in the path itself, in the API's shape
+        assert_error(r, 400, "bad_json")
+        return
     assert r.status_code in (200, 404, 422), describe(r)
     if r.status_code != 200:
         assert_error(r, r.status_code, "not_found" if r.status_code == 404 else "invalid")

@@ -233,12 +233,21 @@ class Cluster:
         passenv = ",".join(k for k in wenv if k != "HOME")
         self._spawn("ws_b", ["websocketd", "--address=127.0.0.1", "--port=%d" % ws_port,
                              "--passenv=%s" % passenv, self._bin("ws")], wenv)
+        # Node B is lighttpd whatever node A runs: behind nginx, node A's
+        # configuration folder is nginx's, so take the checkout's (or its
+        # copy) for lighttpd.
+        conf_dir = paths["PC_WEB_CONF_DIR"]
+        if paths.get("PC_WEB") == "nginx":
+            conf_dir = str(CHECKOUT / "deploy" / "lighttpd")
+            copy = Path(paths["PC_DATA"]) / "etc" / "lighttpd"
+            if copy.is_dir():
+                conf_dir = str(copy)
         lenv = {"PATH": env["PATH"], "PIPECHAT_PORT": str(port),
                 "PIPECHAT_BIND": "127.0.0.1", "PIPECHAT_WWW": paths["PC_WWW"],
                 "PIPECHAT_API_SOCKET": str(sock), "PIPECHAT_WS_PORT": str(ws_port),
-                "PIPECHAT_LIGHTTPD_DIR": paths["PC_WEB_CONF_DIR"]}
+                "PIPECHAT_LIGHTTPD_DIR": conf_dir}
         self._spawn("web_b", ["lighttpd", "-D", "-f",
-                              os.path.join(paths["PC_WEB_CONF_DIR"], "pipechat.conf")],
+                              os.path.join(conf_dir, "pipechat.conf")],
                     lenv)
         deadline = time.monotonic() + 30
         while not (_listening(port) and _listening(ws_port) and sock.exists()):
