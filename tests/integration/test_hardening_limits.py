@@ -19,7 +19,8 @@ import pytest
 import requests
 import websockets
 
-from pclib import assert_alive, assert_error, assert_retry_after, unique_name
+from pclib import (assert_alive, assert_error, assert_retry_after, children,
+                   unique_name)
 from test_hardening_audit import (audit_lines, finished_events, open_ws,
                                   parse_audit, wait_for, worker_pid)
 from test_hardening_sandbox import Worker, sanitized
@@ -46,18 +47,7 @@ def limits_stack(start_stack):
 
 def workers_of(stack):
     """Pids of the worker processes websocketd has running."""
-    ws = stack.pid("ws")
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == ws:
-            out.append(int(d.name))
-    return out
+    return children(stack.pid("ws"))
 
 
 def wait_no_workers(stack, timeout=10):

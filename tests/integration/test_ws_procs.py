@@ -12,11 +12,10 @@ fast they open (bench/sockets).
 import asyncio
 import socket
 import time
-from pathlib import Path
 
 import pytest
 
-from pclib import assert_alive
+from pclib import assert_alive, children
 from test_hardening_audit import hello_ws
 from test_ws_client import run
 
@@ -26,21 +25,6 @@ PROCS_ENV = {"PIPECHAT_WS_PROCS": "2"}
 @pytest.fixture(scope="module")
 def procs_stack(start_stack):
     return start_stack(**PROCS_ENV)
-
-
-def children(pid):
-    """Pids whose parent is pid."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(d.name))
-    return out
 
 
 def ws_pids(stack):

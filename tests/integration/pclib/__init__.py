@@ -8,8 +8,8 @@ talks to the real programs over 127.0.0.1. Not a client library for users.
 The fixtures built on it live in tests/conftest.py; see tests/integration/README.md.
 """
 
-from .stack import (CHECKOUT, Stack, StackError, free_port, random_address,
-                    PLAIN_ENV)
+from .stack import (CHECKOUT, Stack, StackError, children, free_port,
+                    random_address, PLAIN_ENV)
 from .http import (PCSession, User, make_client, make_user, unique_name,
                    unique_email, assert_error, assert_alive, assert_retry_after,
                    cookie_attrs, set_cookie_lines, describe, raw_http,
@@ -17,7 +17,7 @@ from .http import (PCSession, User, make_client, make_user, unique_name,
 from . import jwt
 
 __all__ = [
-    "CHECKOUT", "Stack", "StackError", "free_port", "random_address", "PLAIN_ENV",
+    "CHECKOUT", "Stack", "StackError", "children", "free_port", "random_address", "PLAIN_ENV",
     "PCSession", "User", "make_client", "make_user", "unique_name", "unique_email",
     "assert_error", "assert_alive", "assert_retry_after", "cookie_attrs",
     "set_cookie_lines", "describe", "raw_http", "raw_status", "raw_json_body",

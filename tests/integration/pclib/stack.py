@@ -77,6 +77,21 @@ def _san_finding(path):
         return True
 
 
+def children(pid):
+    """Pids whose parent is pid (read from /proc)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(d.name))
+    return out
+
+
 class StackError(Exception):
     """The stack could not be started (the message holds the logs)."""
 
