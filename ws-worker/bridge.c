@@ -1,7 +1,12 @@
 /*
- * bridge.c: the PAIR1 dialer to the broker (bridge.h).
+ * bridge.c: the PAIR1 link to one broker (bridge.h): splink.c for ipc://,
+ * libnng's dialer for tcp:// and tls+tcp://.
  *
- * Why these options: NNG_OPT_RECVMAXSZ bounds what the broker may hand us
+ * splink's limits mirror the libnng options below: BRIDGE_TX_MAX is about
+ * what BRIDGE_SENDBUF messages of a client's frames come to, the largest
+ * message is PC_WIRE_MAX either way.
+ *
+ * Why these libnng options: NNG_OPT_RECVMAXSZ bounds what the broker may hand us
  * (PC_WIRE_MAX); a send buffer lets a burst of client frames queue while the
  * pipe is busy instead of failing; the broker has at most two messages on
  * their way to us (credit flow control, broker/link.h: ws_bridge_recv answers
@@ -24,6 +29,7 @@
 #include <nng/transport/ipc/ipc.h>
 
 #include "bridge.h"
+#include "clock.h"
 #include "log.h"
 
 #define BRIDGE_SENDBUF       256
@@ -31,6 +37,7 @@
 #define BRIDGE_RECONN_MIN_MS 100
 #define BRIDGE_RECONN_MAX_MS 1000
 #define BRIDGE_URL_MAX       108 /* sun_path */
+#define BRIDGE_TX_MAX        (4 * PC_WIRE_MAX)
 
 /* Non-zero for a tcp:// or tls+tcp:// pipe (sharding, links.h). */
 static int
@@ -106,6 +113,15 @@ ws_bridge_open_url(struct ws_bridge *b, const char *url, nng_tls_config *tls)
 
 	memset(b, 0, sizeof(*b));
 	b->recv_fd = b->event_fd = -1;
+	b->sp.fd = -1;
+	if (strncmp(url, "ipc://", 6) == 0) {
+		b->own = 1;
+		if ((e = splink_open(&b->sp, url + 6, PC_WIRE_MAX,
+		                     BRIDGE_TX_MAX, pc_clock_mono_ms())) !=
+		    PC_OK)
+			pc_log_err("broker socket path too long: %s", url);
+		return e;
+	}
 	atomic_init(&b->adds, 0);
 	atomic_init(&b->rems, 0);
 	atomic_init(&b->pipe_id, 0);
@@ -169,6 +185,12 @@ out:
 void
 ws_bridge_close(struct ws_bridge *b)
 {
+	if (b->own)
+		splink_close(&b->sp);
+	b->own = 0;
+	if (b->cur != NULL)
+		nng_msg_free(b->cur);
+	b->cur = NULL;
 	if (b->open)
 		nng_close(b->sock);
 	b->open = 0;
@@ -183,10 +205,22 @@ ws_bridge_send(void *arg, const struct pc_wire_hdr *h, const void *payload,
                size_t len)
 {
 	struct ws_bridge *b = arg;
+	unsigned char hdr[PC_WIRE_HDR_LEN];
 	nng_msg *m = NULL;
 	int rv;
 
-	if (!b->open || len > PC_WIRE_MAX - PC_WIRE_HDR_LEN)
+	if (len > PC_WIRE_MAX - PC_WIRE_HDR_LEN)
+		return PC_ERR_UNAVAILABLE;
+	if (b->own) {
+		pc_wire_pack(h, hdr);
+		if (splink_send(&b->sp, hdr, sizeof(hdr), payload, len,
+		                WS_BRIDGE_SEND_WAIT_MS) == PC_OK)
+			return PC_OK;
+		pc_log_warn("send %s: broker link not ready",
+		            pc_wire_type_name(h->type));
+		return PC_ERR_UNAVAILABLE;
+	}
+	if (!b->open)
 		return PC_ERR_UNAVAILABLE;
 	if (nng_msg_alloc(&m, PC_WIRE_HDR_LEN + len) != 0)
 		return PC_ERR_UNAVAILABLE;
@@ -223,31 +257,96 @@ bridge_credit(struct ws_bridge *b)
 	return b->credit_owed;
 }
 
-enum pc_err
-ws_bridge_recv(struct ws_bridge *b, nng_msg **out)
+/* The broker asks for credit on the message that filled its window for
+ * this pipe: answer at once, before the message is even handled, since it
+ * has left the queues (the packed flags are bytes 2-3). */
+static void
+bridge_credit_check(struct ws_bridge *b, const unsigned char *p, size_t len)
 {
-	nng_msg *m = NULL;
+	if (len >= PC_WIRE_HDR_LEN &&
+	    (((unsigned)p[2] << 8 | p[3]) & PC_WIRE_F_CREDIT) != 0)
+		(void)bridge_credit(b);
+}
+
+enum pc_err
+ws_bridge_recv(struct ws_bridge *b, const char **msg, size_t *len,
+               unsigned *pipe)
+{
 	const unsigned char *p;
 	int rv;
 
-	if (!b->open)
-		return PC_ERR_UNAVAILABLE;
 	if (b->credit_owed)
 		(void)bridge_credit(b);
-	if ((rv = nng_recvmsg(b->sock, &m, NNG_FLAG_NONBLOCK)) != 0) {
+	if (b->own) {
+		if (splink_recv(&b->sp, &p, len) != PC_OK)
+			return PC_ERR_UNAVAILABLE;
+		bridge_credit_check(b, p, *len);
+		*msg = (const char *)p;
+		*pipe = b->sp.pipe;
+		return PC_OK;
+	}
+	if (b->cur != NULL)
+		nng_msg_free(b->cur);
+	b->cur = NULL;
+	if (!b->open)
+		return PC_ERR_UNAVAILABLE;
+	if ((rv = nng_recvmsg(b->sock, &b->cur, NNG_FLAG_NONBLOCK)) != 0) {
 		if (rv != NNG_EAGAIN)
 			pc_log_warn("recv: %s", nng_strerror(rv));
+		b->cur = NULL;
 		return PC_ERR_UNAVAILABLE;
 	}
-	/* The broker asks for credit on the message that filled its window
-	 * for this pipe: answer at once, before the message is even handled,
-	 * since it has left NNG's queues (the packed flags are bytes 2-3). */
-	p = nng_msg_body(m);
-	if (nng_msg_len(m) >= PC_WIRE_HDR_LEN &&
-	    (((unsigned)p[2] << 8 | p[3]) & PC_WIRE_F_CREDIT) != 0)
-		(void)bridge_credit(b);
-	*out = m;
+	bridge_credit_check(b, nng_msg_body(b->cur), nng_msg_len(b->cur));
+	*msg = nng_msg_body(b->cur);
+	*len = nng_msg_len(b->cur);
+	*pipe = (unsigned)nng_pipe_id(nng_msg_get_pipe(b->cur));
 	return PC_OK;
+}
+
+unsigned
+ws_bridge_pipe(const struct ws_bridge *b)
+{
+	if (b->own)
+		return b->sp.state == SPLINK_UP ? b->sp.pipe : 0;
+	return atomic_load(&((struct ws_bridge *)b)->pipe_id);
+}
+
+void
+ws_bridge_pollfds(const struct ws_bridge *b, struct pollfd *fds)
+{
+	if (b->own) {
+		splink_pollfd(&b->sp, &fds[0]);
+		fds[1].fd = -1;
+		fds[1].events = 0;
+		fds[1].revents = 0;
+		return;
+	}
+	fds[0].fd = b->event_fd;
+	fds[0].events = POLLIN;
+	fds[0].revents = 0;
+	fds[1].fd = b->recv_fd;
+	fds[1].events = POLLIN;
+	fds[1].revents = 0;
+}
+
+int
+ws_bridge_wait_ms(const struct ws_bridge *b, int64_t now_ms)
+{
+	return b->own ? splink_wait_ms(&b->sp, now_ms) : -1;
+}
+
+void
+ws_bridge_io(struct ws_bridge *b, const struct pollfd *fds, int64_t now_ms)
+{
+	if (b->own) {
+		splink_io(&b->sp, fds, now_ms);
+		return;
+	}
+	if (b->cur != NULL)
+		nng_msg_free(b->cur);
+	b->cur = NULL;
+	if (fds != NULL && (fds[0].revents & POLLIN))
+		b->event_ready = 1;
 }
 
 void
@@ -256,6 +355,16 @@ ws_bridge_events(struct ws_bridge *b, int *went, int *came)
 	uint64_t v;
 	unsigned adds, rems;
 
+	if (b->own) {
+		splink_events(&b->sp, went, came);
+		if (*went || *came)
+			b->credit_owed = 0; /* owed to a pipe that is gone */
+		return;
+	}
+	*went = *came = 0;
+	if (!b->event_ready)
+		return;
+	b->event_ready = 0;
 	while (read(b->event_fd, &v, sizeof(v)) > 0)
 		;
 	rems = atomic_load(&b->rems);

@@ -174,7 +174,7 @@ ws_links_close(struct ws_links *l)
 size_t
 ws_links_nfds(const struct ws_links *l)
 {
-	return l->map.n * 2;
+	return l->map.n * WS_BRIDGE_NFDS;
 }
 
 void
@@ -182,12 +182,27 @@ ws_links_pollfds(const struct ws_links *l, struct pollfd *fds)
 {
 	size_t i;
 
+	for (i = 0; i < l->map.n; i++)
+		ws_bridge_pollfds(&l->p[i].b, fds + WS_BRIDGE_NFDS * i);
+}
+
+int
+ws_links_wait_ms(const struct ws_links *l, int64_t now_ms)
+{
+	int best = -1, w;
+	size_t i;
+
 	for (i = 0; i < l->map.n; i++) {
-		fds[2 * i].fd = l->p[i].b.event_fd;
-		fds[2 * i].events = POLLIN;
-		fds[2 * i + 1].fd = l->p[i].b.recv_fd;
-		fds[2 * i + 1].events = POLLIN;
+		w = ws_bridge_wait_ms(&l->p[i].b, now_ms);
+		if (w >= 0 && (best < 0 || w < best))
+			best = w;
 	}
+	if (l->held != NULL) {
+		w = l->held_until <= now_ms ? 0 : (int)(l->held_until - now_ms);
+		if (best < 0 || w < best)
+			best = w;
+	}
+	return best;
 }
 
 enum pc_sandbox_net
@@ -328,7 +343,7 @@ links_events(struct ws_links *l, size_t i)
 	}
 	if (came) {
 		p->state = WS_PEER_PIPE;
-		p->pipe = atomic_load(&p->b.pipe_id);
+		p->pipe = ws_bridge_pipe(&p->b);
 		if (l->conn_auth_req == 0 && !l->c->pipe_up)
 			ws_conn_link_up(l->c); /* its AUTH reaches us */
 		else if (l->conn_auth_req != 0)
@@ -340,45 +355,39 @@ void
 ws_links_turn(struct ws_links *l, const struct pollfd *fds, int max)
 {
 	struct ws_conn *c = l->c;
-	nng_msg *m;
-	size_t i, off, ilen;
-	const char *item, *pl;
+	const char *m, *item, *pl;
+	size_t i, len, off, ilen, plen;
 	struct pc_wire_hdr h;
-	size_t plen;
+	unsigned pipe;
 	int k, went = 0, came = 0;
+	int64_t now = pc_clock_mono_ms();
 
 	if (!links_sharded(l)) {
 		/* one broker: the single link of before */
-		if (fds[0].revents & POLLIN) {
-			ws_bridge_events(&l->p[0].b, &went, &came);
-			if (went)
-				ws_conn_link_down(c);
-			if (came) {
-				pc_log_info("broker link up");
-				ws_conn_link_up(c);
-			}
+		ws_bridge_io(&l->p[0].b, fds, now);
+		ws_bridge_events(&l->p[0].b, &went, &came);
+		if (went)
+			ws_conn_link_down(c);
+		if (came) {
+			pc_log_info("broker link up");
+			ws_conn_link_up(c);
 		}
 		for (k = 0; k < max && !c->done; k++) {
-			if (ws_bridge_recv(&l->p[0].b, &m) != PC_OK)
+			if (ws_bridge_recv(&l->p[0].b, &m, &len, &pipe) != PC_OK)
 				break;
-			ws_conn_broker(c, nng_msg_body(m), nng_msg_len(m));
-			nng_msg_free(m);
+			ws_conn_broker(c, m, len);
 		}
 		return;
 	}
 	for (i = 0; i < l->map.n && !c->done; i++) {
-		if (fds[2 * i].revents & POLLIN)
-			links_events(l, i);
+		ws_bridge_io(&l->p[i].b, fds + WS_BRIDGE_NFDS * i, now);
+		links_events(l, i);
 		for (k = 0; k < max && !c->done; k++) {
-			if (ws_bridge_recv(&l->p[i].b, &m) != PC_OK)
+			if (ws_bridge_recv(&l->p[i].b, &m, &len, &pipe) != PC_OK)
 				break;
-			if ((unsigned)nng_pipe_id(nng_msg_get_pipe(m)) !=
-			    l->p[i].pipe) {
-				nng_msg_free(m); /* from a pipe now gone */
-				continue;
-			}
-			if (pc_wire_unpack(nng_msg_body(m), nng_msg_len(m), &h,
-			                   &pl, &plen) == PC_OK &&
+			if (pipe != l->p[i].pipe)
+				continue; /* from a pipe now gone */
+			if (pc_wire_unpack(m, len, &h, &pl, &plen) == PC_OK &&
 			    h.type == PC_WIRE_BATCH) {
 				off = 0;
 				while (!c->done &&
@@ -386,8 +395,7 @@ ws_links_turn(struct ws_links *l, const struct pollfd *fds, int max)
 				                          &ilen) == PC_OK)
 					links_in(l, i, item, ilen);
 			} else
-				links_in(l, i, nng_msg_body(m), nng_msg_len(m));
-			nng_msg_free(m);
+				links_in(l, i, m, len);
 		}
 	}
 	if (l->held != NULL && pc_clock_mono_ms() >= l->held_until)

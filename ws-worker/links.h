@@ -1,8 +1,9 @@
 /*
  * links.h: the worker's links to every broker (contract section 7,
- * docs/scaling.md). One bridge (bridge.h: a PAIR1 socket) per broker of
- * PIPECHAT_BROKERS; NNG's threads are per process, so a second broker costs
- * a socket and a pipe, not threads. conn.h sees one link: requests go
+ * docs/scaling.md). One bridge (bridge.h: a PAIR1 peer) per broker of
+ * PIPECHAT_BROKERS; ipc:// bridges need no thread, and libnng's threads
+ * (for tcp:// and tls+tcp:// ones) are per process, so a second broker
+ * costs a socket, not threads. conn.h sees one link: requests go
  * through ws_links_send, which sends each to the broker that owns its room
  * (common/shard.h: room_id mod n), and whatever any broker sends comes back
  * through ws_links_turn in arrival order per broker (each room has one
@@ -87,14 +88,18 @@ enum pc_err ws_links_open(struct ws_links *l, const struct ws_settings *s);
 void ws_links_bind(struct ws_links *l, struct ws_conn *c, const char *token);
 /* Closes every bridge; l may be zeroed or half open. */
 void ws_links_close(struct ws_links *l);
-/* How many pollfds ws_links_pollfds fills (2 per broker). */
+/* How many pollfds ws_links_pollfds fills (WS_BRIDGE_NFDS per broker). */
 size_t ws_links_nfds(const struct ws_links *l);
-/* Fills fds[0 .. ws_links_nfds) (eventfd and receive fd of each bridge). */
+/* Fills fds[0 .. ws_links_nfds) (bridge.h: ws_bridge_pollfds). */
 void ws_links_pollfds(const struct ws_links *l, struct pollfd *fds);
+/* Milliseconds until ws_links_turn is due even without an event (a redial,
+ * a message already buffered, a held hello's wait): 0 now, -1 none. */
+int ws_links_wait_ms(const struct ws_links *l, int64_t now_ms);
 /*
- * One loop turn for the broker side: pipe events, then up to max messages
- * per broker, handed to the connection; also passes on a held hello whose
- * wait is over. fds as filled and polled.
+ * One loop turn for the broker side, after every poll: each bridge's I/O,
+ * pipe events, then up to max messages per broker, handed to the
+ * connection; also passes on a held hello whose wait is over. fds as
+ * filled and polled.
  */
 void ws_links_turn(struct ws_links *l, const struct pollfd *fds, int max);
 /* conn.h's ws_link_fn (ctx = l): AUTH to every broker, the rest by room. */

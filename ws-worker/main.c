@@ -7,13 +7,15 @@
  *
  * Order (STYLE.md): settings from the environment, Origin, log, the request
  * (token, room, format), dial the broker and hand it the token, then the
- * sandbox (sandbox.h: after dialling, so NNG's threads and socket exist and
- * the filter reaches them; socket() stays allowed for AF_UNIX so NNG can
- * redial a restarted broker, and for AF_INET/AF_INET6 only when a broker is
- * reached over tcp: links.h, sandbox.h), then the loop. The loop polls
- * stdin, stdout (while lines wait: it is non-blocking, see lineio.h), the
- * NNG receive descriptor and the pipe-event descriptor, with a timeout for
- * the connection's timers. It ends at stdin's end, SIGTERM/SIGINT (websocketd
+ * sandbox (sandbox.h: after dialling, so that libnng's threads, when a
+ * tcp:// broker needs them, exist and the filter reaches them; socket()
+ * stays allowed for AF_UNIX so a restarted broker can be redialled, and for
+ * AF_INET/AF_INET6 only when a broker is reached over tcp: links.h,
+ * sandbox.h), then the loop. With ipc:// brokers (the default) the worker
+ * is one thread: the loop polls stdin, stdout (while lines wait: it is
+ * non-blocking, see lineio.h) and each broker's socket (bridge.h,
+ * splink.h), with a timeout for the connection's timers and the links'
+ * redials. It ends at stdin's end, SIGTERM/SIGINT (websocketd
  * sends them after closing stdin), a CLOSE from the broker, an idle socket,
  * an expired token, or a refused hello, and frees everything on the way out.
  *
@@ -150,17 +152,21 @@ static const char *
 main_loop(struct ws_links *l, struct ws_conn *c, struct ws_reader *r,
           struct ws_outq *out)
 {
-	/* stdout, stdin, then two per broker (links.h) */
-	struct pollfd fds[2 + 2 * PC_SHARD_MAX];
-	nfds_t nfds = 2 + ws_links_nfds(l), i;
-	int timeout, n, broker, trimmed = 0;
+	/* stdout, stdin, then WS_BRIDGE_NFDS per broker (links.h) */
+	struct pollfd fds[2 + WS_BRIDGE_NFDS * PC_SHARD_MAX];
+	nfds_t nfds = 2 + ws_links_nfds(l);
+	int timeout, n, lw, trimmed = 0;
+	int64_t now;
 	const char *why = NULL;
 
 	while (!main_stop && !c->done && why == NULL) {
-		timeout = ws_conn_timers(c, pc_clock_mono_ms(),
-		                         pc_clock_now_ms());
+		now = pc_clock_mono_ms();
+		timeout = ws_conn_timers(c, now, pc_clock_now_ms());
 		if (c->done)
 			break;
+		lw = ws_links_wait_ms(l, now);
+		if (lw >= 0 && (timeout < 0 || lw < timeout))
+			timeout = lw;
 		/* Once signed in, the worker mostly waits: give back the heap
 		 * pages that setting up left free (with the line buffer first,
 		 * see main: 19 KiB less per idle worker; bench/README.md). */
@@ -185,8 +191,6 @@ main_loop(struct ws_links *l, struct ws_conn *c, struct ws_reader *r,
 			why = "poll_error";
 			break;
 		}
-		if (n == 0 && l->held == NULL)
-			continue;
 		if (fds[0].revents & (POLLERR | POLLHUP)) {
 			pc_log_info("stdout closed");
 			why = "client_gone";
@@ -197,10 +201,8 @@ main_loop(struct ws_links *l, struct ws_conn *c, struct ws_reader *r,
 			why = "client_gone";
 			break;
 		}
-		for (i = 2, broker = l->held != NULL; i < nfds; i++)
-			broker |= fds[i].revents != 0;
-		if (broker)
-			ws_links_turn(l, fds + 2, MAIN_BROKER_BATCH);
+		/* every turn: a redial or a buffered message needs no event */
+		ws_links_turn(l, fds + 2, MAIN_BROKER_BATCH);
 		if (!c->done &&
 		    (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    !main_client(r, c, &why))
