@@ -16,12 +16,17 @@ pc_sanitize_flag() {
 # -DPIPECHAT_SANITIZE when given) and builds every target with two jobs.
 # NNG: the small-thread-pool build that deps.sh made (nng.sh) when it is
 # there, else Debian's libnng; PIPECHAT_SMALL_NNG=0 asks for Debian's. The
-# configure line that says which is repeated here.
+# configure line that says which is repeated here. The worker is linked
+# statically when cJSON's archive (cjson.sh) and the small NNG are there;
+# PIPECHAT_STATIC_WORKER=0 asks for a dynamically linked one.
 pc_build() {
 	local dir=$1 san=${2:-} nng=auto
 	[ "${PIPECHAT_SMALL_NNG:-1}" = 0 ] && nng=system
+	local deps=${PIPECHAT_DEPS_DIR:-$PC_CHECKOUT/build-deps}
 	local -a args=(-S "$PC_CHECKOUT" -B "$dir" "-DPIPECHAT_NNG=$nng"
-		"-DPIPECHAT_NNG_PREFIX=${PIPECHAT_DEPS_DIR:-$PC_CHECKOUT/build-deps}/nng/prefix")
+		"-DPIPECHAT_NNG_PREFIX=$deps/nng/prefix"
+		"-DPIPECHAT_CJSON_ARCHIVE=$deps/cjson/prefix/lib/libcjson.a"
+		"-DPIPECHAT_STATIC_WORKER=$([ "${PIPECHAT_STATIC_WORKER:-1}" = 0 ] && echo OFF || echo ON)")
 	[ -z "$san" ] || args+=("-DPIPECHAT_SANITIZE=$san")
 	pc_say "building in $dir${san:+ (PIPECHAT_SANITIZE=$san)}"
 	mkdir -p -- "$dir"
@@ -30,6 +35,6 @@ pc_build() {
 		pc_warn "cmake could not configure $dir"
 		return 1
 	}
-	sed -n 's/^-- NNG: /NNG: /p' -- "$dir/pipechat-configure.log" | while IFS= read -r l; do pc_say "$l"; done
+	sed -n -e 's/^-- NNG: /NNG: /p' -e 's/^-- pipechat-ws: /pipechat-ws: /p' -- "$dir/pipechat-configure.log" | while IFS= read -r l; do pc_say "$l"; done
 	cmake --build "$dir" -j2
 }

@@ -32,8 +32,10 @@ deps_missing() {
 
 # deps_install [LIST]: installs the packages of LIST (default PIPECHAT_PACKAGES)
 # that are missing. For the default list it then makes sure the small-pool NNG
-# is built (nng_small_ensure; about a minute the first time, then cached): a
-# failure there only warns, and the build falls back to Debian's libnng.
+# is built (nng_small_ensure; about a minute the first time, then cached), and
+# cJSON's static archive for a static worker (cjson_static_ensure, seconds): a
+# failure there only warns, and the build falls back to Debian's libnng and
+# a dynamically linked worker.
 # Self-contained but for deps_missing, pc_say and pc_warn: scripts/test runs
 # it in a child bash that got exactly those through `export -f`.
 deps_install() {
@@ -67,6 +69,9 @@ deps_install() {
 		# shellcheck source=nng.sh
 		. "$PC_CHECKOUT/scripts/lib/nng.sh"
 		nng_small_ensure || true
+		# shellcheck source=cjson.sh
+		. "$PC_CHECKOUT/scripts/lib/cjson.sh"
+		cjson_static_ensure || true
 	fi
 	return $rc
 }
