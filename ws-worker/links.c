@@ -22,7 +22,7 @@
 static int
 links_sharded(const struct ws_links *l)
 {
-	return l->map.n > 1;
+	return l->map->n > 1;
 }
 
 /*
@@ -86,13 +86,13 @@ links_ports(const struct ws_links *l)
 	size_t i, k, n = 0;
 	enum pc_err e;
 
-	for (i = 0; i < l->map.n; i++) {
-		if (l->map.s[i].kind == PC_SHARD_IPC)
+	for (i = 0; i < l->map->n; i++) {
+		if (l->map->s[i].kind == PC_SHARD_IPC)
 			continue;
-		for (k = 0; k < n && ports[k] != l->map.s[i].port; k++)
+		for (k = 0; k < n && ports[k] != l->map->s[i].port; k++)
 			;
 		if (k == n)
-			ports[n++] = (uint16_t)l->map.s[i].port;
+			ports[n++] = (uint16_t)l->map->s[i].port;
 	}
 	if (n == 0)
 		return PC_OK;
@@ -106,20 +106,20 @@ links_ports(const struct ws_links *l)
 static enum pc_err
 links_open_one(struct ws_links *l, size_t i, const struct ws_settings *s)
 {
-	struct pc_shard num = l->map.s[i];
+	struct pc_shard num = l->map->s[i];
 	char url[PC_SHARD_URL_MAX];
 	nng_tls_config *tls = NULL;
 	enum pc_err e;
 
 	if (num.kind != PC_SHARD_IPC &&
-	    (e = links_numeric(l->map.s[i].host, num.host, sizeof(num.host))) !=
+	    (e = links_numeric(l->map->s[i].host, num.host, sizeof(num.host))) !=
 	            PC_OK)
 		return e;
 	if (pc_shard_url(&num, PC_SHARD_WORKERS, url, sizeof(url)) != PC_OK)
 		return PC_ERR_INVALID;
 	if (num.kind == PC_SHARD_TLS &&
 	    (e = pc_shard_tls(NNG_TLS_MODE_CLIENT, s->tls_ca_file,
-	                      s->tls_cert_file, l->map.s[i].host, &tls)) !=
+	                      s->tls_cert_file, l->map->s[i].host, &tls)) !=
 	            PC_OK)
 		return e;
 	e = ws_bridge_open_url(&l->p[i].b, url, tls);
@@ -135,17 +135,17 @@ ws_links_open(struct ws_links *l, const struct ws_settings *s)
 	size_t i;
 
 	memset(l, 0, sizeof(*l));
-	l->map = s->shards;
+	l->map = &s->shards;
 	l->next_req = LINKS_OWN_REQ;
-	if ((l->p = calloc(l->map.n, sizeof(*l->p))) == NULL)
+	if ((l->p = calloc(l->map->n, sizeof(*l->p))) == NULL)
 		return PC_ERR_NOMEM;
-	for (i = 0; i < l->map.n; i++)
+	for (i = 0; i < l->map->n; i++)
 		l->p[i].b.event_fd = l->p[i].b.recv_fd = -1;
 	if ((e = links_ports(l)) != PC_OK)
 		return e;
-	if (!links_sharded(l) && l->map.s[0].kind == PC_SHARD_IPC)
-		return ws_bridge_open(&l->p[0].b, l->map.s[0].dir);
-	for (i = 0; i < l->map.n; i++)
+	if (!links_sharded(l) && l->map->s[0].kind == PC_SHARD_IPC)
+		return ws_bridge_open(&l->p[0].b, l->map->s[0].dir);
+	for (i = 0; i < l->map->n; i++)
 		if ((e = links_open_one(l, i, s)) != PC_OK)
 			return e;
 	return PC_OK;
@@ -163,7 +163,7 @@ ws_links_close(struct ws_links *l)
 {
 	size_t i;
 
-	for (i = 0; l->p != NULL && i < l->map.n; i++)
+	for (i = 0; l->p != NULL && i < l->map->n; i++)
 		ws_bridge_close(&l->p[i].b);
 	free(l->p);
 	free(l->held);
@@ -174,7 +174,7 @@ ws_links_close(struct ws_links *l)
 size_t
 ws_links_nfds(const struct ws_links *l)
 {
-	return l->map.n * WS_BRIDGE_NFDS;
+	return l->map->n * WS_BRIDGE_NFDS;
 }
 
 void
@@ -182,7 +182,7 @@ ws_links_pollfds(const struct ws_links *l, struct pollfd *fds)
 {
 	size_t i;
 
-	for (i = 0; i < l->map.n; i++)
+	for (i = 0; i < l->map->n; i++)
 		ws_bridge_pollfds(&l->p[i].b, fds + WS_BRIDGE_NFDS * i);
 }
 
@@ -192,7 +192,7 @@ ws_links_wait_ms(const struct ws_links *l, int64_t now_ms)
 	int best = -1, w;
 	size_t i;
 
-	for (i = 0; i < l->map.n; i++) {
+	for (i = 0; i < l->map->n; i++) {
 		w = ws_bridge_wait_ms(&l->p[i].b, now_ms);
 		if (w >= 0 && (best < 0 || w < best))
 			best = w;
@@ -208,7 +208,7 @@ ws_links_wait_ms(const struct ws_links *l, int64_t now_ms)
 enum pc_sandbox_net
 ws_links_net(const struct ws_links *l)
 {
-	return pc_shards_use_tcp(&l->map) ? PC_SANDBOX_NET_TCP
+	return pc_shards_use_tcp(l->map) ? PC_SANDBOX_NET_TCP
 	                                  : PC_SANDBOX_NET_IPC;
 }
 
@@ -219,7 +219,7 @@ links_owns(void *ctx, int64_t room)
 {
 	struct ws_links *l = ctx;
 
-	return pc_shard_of_room(&l->map, room) == l->cur;
+	return pc_shard_of_room(l->map, room) == l->cur;
 }
 
 /* Signs the connection in with broker i (its pipe just came). */
@@ -272,7 +272,7 @@ links_hello(struct ws_links *l, int force)
 	 * tls+tcp:// the handshake takes a few round trips more than ipc://,
 	 * and a join sent before it would answer unavailable. One really down
 	 * costs the wait (WS_LINKS_HELLO_WAIT_MS) once, at connect. */
-	for (i = 0; !force && i < l->map.n; i++)
+	for (i = 0; !force && i < l->map->n; i++)
 		if (l->p[i].state != WS_PEER_UP)
 			return;
 	l->hello_sent = 1;
@@ -379,7 +379,7 @@ ws_links_turn(struct ws_links *l, const struct pollfd *fds, int max)
 		}
 		return;
 	}
-	for (i = 0; i < l->map.n && !c->done; i++) {
+	for (i = 0; i < l->map->n && !c->done; i++) {
 		ws_bridge_io(&l->p[i].b, fds + WS_BRIDGE_NFDS * i, now);
 		links_events(l, i);
 		for (k = 0; k < max && !c->done; k++) {
@@ -415,7 +415,7 @@ ws_links_send(void *ctx, const struct pc_wire_hdr *h, const void *payload,
 		/* the connection signs in: with every broker that has a pipe */
 		l->conn_auth_req = h->req_id;
 		l->auth_flags = h->flags;
-		for (i = 0; i < l->map.n; i++) {
+		for (i = 0; i < l->map->n; i++) {
 			if (l->p[i].state == WS_PEER_DOWN)
 				continue;
 			links_auth(l, i, h->req_id);
@@ -423,7 +423,7 @@ ws_links_send(void *ctx, const struct pc_wire_hdr *h, const void *payload,
 		}
 		return sent > 0 ? PC_OK : PC_ERR_UNAVAILABLE;
 	}
-	i = pc_shard_of_room(&l->map, h->room);
+	i = pc_shard_of_room(l->map, h->room);
 	if (l->p[i].state != WS_PEER_UP)
 		return PC_ERR_UNAVAILABLE; /* its rooms wait for it */
 	return ws_bridge_send(&l->p[i].b, h, payload, len);

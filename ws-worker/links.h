@@ -62,8 +62,8 @@ struct ws_links_peer {
 };
 
 struct ws_links {
-	struct pc_shards map;
-	struct ws_links_peer *p; /* map.n of them */
+	const struct pc_shards *map; /* the settings' (they outlive l) */
+	struct ws_links_peer *p; /* map->n of them */
 	struct ws_conn *c;
 	const char *token;      /* borrowed: the AUTH payload */
 	uint16_t auth_flags;    /* the connection's AUTH flags */
@@ -80,7 +80,8 @@ struct ws_links {
  * Opens a bridge to every broker of s->shards (TLS for tls+tcp://; the
  * files are read and names resolved now, before the sandbox; with a tcp
  * broker, Landlock's port limit first, see above). Call it before any other
- * NNG call of the process. l must stay at its address. PC_OK, or an error
+ * NNG call of the process. l must stay at its address, and s must outlive
+ * it (l keeps a pointer to its broker list). PC_OK, or an error
  * (logged) after which ws_links_close is still due.
  */
 enum pc_err ws_links_open(struct ws_links *l, const struct ws_settings *s);

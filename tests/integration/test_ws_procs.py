@@ -17,7 +17,7 @@ import pytest
 
 from pclib import assert_alive, children
 from test_hardening_audit import hello_ws
-from test_ws_client import run
+from test_ws_client import make_room, run
 
 PROCS_ENV = {"PIPECHAT_WS_PROCS": "2"}
 
@@ -108,3 +108,39 @@ def test_hang_ups_during_the_dial_leave_the_broker_answering(procs_stack, new_us
 
     run(go())
     assert_alive(st)
+
+
+def _threads(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def test_a_worker_is_one_thread(stack, new_user):
+    """An operator's pid budget (kernel.pid_max, systemd's TasksMax) counts
+    threads: with its broker on ipc:// a worker speaks NNG's protocol in its
+    own thread (ws-worker/splink.h) and starts none, while signed in and
+    after traffic both ways."""
+    u = new_user()
+    room = make_room(u)
+
+    async def go():
+        s = await hello_ws(stack, u)
+        try:
+            await s.join(room)
+            await s.send_msg(room, "one thread")
+            await s.expect("message")
+            kids = [k for w in (stack.pid("ws"),) if w for k in children(w)]
+            assert kids, "no worker under websocketd"
+            counts = [_threads(k) for k in kids]
+            assert all(c == 1 for c in counts if c is not None), counts
+        finally:
+            await s.close()
+
+    run(go())
+    assert_alive(stack)
