@@ -188,11 +188,12 @@ pc_ws_setting() {
 # 4000): the most workers (sockets) at once, over all websocketd processes;
 # the socket past it is refused at the upgrade with 429 (websocketd's
 # --maxforks, divided among the processes), so a flood of connections costs
-# at most that many processes. Each worker is a process of 7 threads with
-# the small-pool NNG (scripts/lib/nng.sh; 14 with Debian's), and every
-# thread takes one of kernel.pid_max's pids (32,768 by default): 4,000
-# workers are 28,000 threads. More needs a raised pid_max (as root:
-# sysctl kernel.pid_max=4194304, see deploy/systemd/99-pipechat.conf).
+# at most that many processes. A worker is one thread with ipc:// brokers
+# (ws-worker/splink.h), 7 with a tcp:// or tls+tcp:// one (libnng's small
+# pool, scripts/lib/nng.sh; 14 with Debian's), and every thread takes one of
+# kernel.pid_max's pids (32,768 by default): 4,000 such workers are 28,000
+# threads. More needs a raised pid_max (as root: sysctl
+# kernel.pid_max=4194304, see deploy/systemd/99-pipechat.conf).
 pc_ws_max_workers() {
 	local v
 	v=$(pc_ws_setting PIPECHAT_MAX_WORKERS 4000)
