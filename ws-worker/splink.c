@@ -210,6 +210,21 @@ splink_pollfd(const struct splink *l, struct pollfd *fd)
 	fd->revents = 0;
 }
 
+/* Non-zero when the frame at rx_off has a header NNG would refuse: not
+ * message type 1, shorter than the hop count, or over max_msg. */
+static int
+splink_head_bad(const struct splink *l)
+{
+	const unsigned char *f = l->rx + l->rx_off;
+	uint64_t len;
+
+	if (l->rx_len - l->rx_off < SPLINK_HEAD)
+		return 0;
+	len = splink_get64(f + 1);
+	return f[0] != SPLINK_MSG_TYPE || len < SPLINK_HOPS_LEN ||
+	       len > l->max_msg + SPLINK_HOPS_LEN;
+}
+
 /* Non-zero when a whole frame (or a broken one) waits in rx. */
 static int
 splink_frame_ready(const struct splink *l)
@@ -219,7 +234,7 @@ splink_frame_ready(const struct splink *l)
 	if (avail < SPLINK_HEAD)
 		return 0;
 	return avail - SPLINK_HEAD >= splink_get64(l->rx + l->rx_off + 1) ||
-	       l->rx[l->rx_off] != SPLINK_MSG_TYPE;
+	       splink_head_bad(l);
 }
 
 int
@@ -279,19 +294,14 @@ splink_read(struct splink *l)
 		l->rx_off = 0;
 	}
 	have = l->rx_len;
-	if (have >= SPLINK_HEAD) {
-		uint64_t len = splink_get64(l->rx + 1);
-
-		if (l->rx[0] != SPLINK_MSG_TYPE || len < SPLINK_HOPS_LEN ||
-		    len > l->max_msg + SPLINK_HOPS_LEN) {
-			pc_log_err("broker link: bad frame (type %u, %llu "
-			           "bytes): closed",
-			           l->rx[0], (unsigned long long)len);
-			return -1;
-		}
-		if (SPLINK_HEAD + len > want)
-			want = SPLINK_HEAD + (size_t)len;
+	if (splink_head_bad(l)) {
+		pc_log_err("broker link: bad frame (type %u, %llu bytes): closed",
+		           l->rx[0], (unsigned long long)splink_get64(l->rx + 1));
+		return -1;
 	}
+	if (have >= SPLINK_HEAD &&
+	    SPLINK_HEAD + splink_get64(l->rx + 1) > want)
+		want = SPLINK_HEAD + (size_t)splink_get64(l->rx + 1);
 	if (have == l->rx_cap || want > l->rx_cap) {
 		if (want <= l->rx_cap)
 			want = l->rx_cap * 2; /* a burst: read more at once */
@@ -340,6 +350,10 @@ splink_io(struct splink *l, const struct pollfd *fd, int64_t now_ms)
 		if ((rev & (POLLIN | POLLHUP | POLLERR)) &&
 		    !splink_frame_ready(l))
 			bad = splink_read(l) < 0;
+		if (!bad && splink_head_bad(l)) {
+			pc_log_err("broker link: bad frame: closed");
+			bad = 1;
+		}
 		if (!bad && (rev & POLLOUT))
 			bad = splink_flush(l) != PC_OK;
 	}
