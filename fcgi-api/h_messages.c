@@ -8,8 +8,10 @@
 
 #include "event.h"
 #include "handlers.h"
+#include "histcache.h"
 #include "json.h"
 #include "jsonw.h"
+#include "metrics.h"
 #include "notify.h"
 #include "room.h"
 #include "session.h"
@@ -41,27 +43,38 @@
 /*
  * A history page in one statement and one round trip: the session
  * ($1 sid, $2 user, SESSION_WHO_SQL), the room's visibility ($3 the room,
- * ROOM_VISIBLE) and the page ($4 the bound seq, $5 limit + 1). Columns:
- * who.username, who.stale, visible, then H_MESSAGES_COLUMNS. No row: no
- * live session. Else one row per message, or a single row with NULL
- * message columns when there are none or the room is not visible. The
- * page is the newest below $4 ("before", and the default, before = +inf)
- * or the oldest above it ("after"); the rows come in no promised order and
+ * ROOM_VISIBLE) with its history version (sql/0005), and the page ($4 the
+ * bound seq, $5 limit + 1) unless this thread's copy is current ($6, $7,
+ * $8: the copy's last_seq, hist_ver and epoch, or -1 without a copy; then
+ * `same` is true and the page is not read: a one-time filter, the index is
+ * not touched). Columns: who.username, who.stale, visible, last_seq,
+ * hist_ver, epoch, same, then H_MESSAGES_COLUMNS. No row: no live session.
+ * Else one row per message, or a single row with NULL message columns when
+ * there are none, the copy is current or the room is not visible. The page
+ * is the newest below $4 ("before", and the default, before = +inf) or the
+ * oldest above it ("after"); the rows come in no promised order and
  * h_messages_list sorts them (a Sort node here cost more PostgreSQL time
  * than qsort of at most 201 numbers in the API). Measured against three
- * statements (session, room, page): fcgi-api/README.md, "Speed".
+ * statements (session, room, page) and without the copy: fcgi-api/README.md,
+ * "Speed".
  */
 #define H_MESSAGES_PAGE(cmp, order)                                            \
 	SESSION_WHO_SQL                                                        \
-	", vis AS (SELECT r.id FROM"                                           \
+	", vis AS (SELECT r.id, r.last_seq, r.hist_ver,"                       \
+	" (SELECT v FROM history_epoch) AS epoch FROM"                         \
 	ROOM_VISIBLE("(SELECT uid FROM who)", "$3") ")"                        \
-	" SELECT who.username, who.stale, vis.id IS NOT NULL, p.*"            \
-	" FROM who LEFT JOIN vis ON true"                                      \
+	", cur AS (SELECT vis.*, vis.last_seq = $6 AND vis.hist_ver = $7"      \
+	" AND vis.epoch = $8 AS same FROM vis)"                                \
+	" SELECT who.username, who.stale, cur.id IS NOT NULL, cur.last_seq,"   \
+	" cur.hist_ver, cur.epoch, cur.same, p.*"                              \
+	" FROM who LEFT JOIN cur ON true"                                      \
 	" LEFT JOIN LATERAL (SELECT" H_MESSAGES_COLUMNS                        \
-	"  WHERE m.room_id = vis.id AND m.seq " cmp " $4"                      \
+	"  WHERE m.room_id = cur.id AND NOT cur.same AND m.seq " cmp " $4"     \
 	"  ORDER BY m.seq " order " LIMIT $5) p ON true"
 static const char h_messages_before_sql[] = H_MESSAGES_PAGE("<", "DESC");
 static const char h_messages_after_sql[] = H_MESSAGES_PAGE(">", "ASC");
+/* The first message column of a page row. */
+#define H_MESSAGES_PAGE_COL 7
 
 /* clang-format on */
 
@@ -149,16 +162,22 @@ h_messages_by_seq(const void *a, const void *b)
  * both bounds at once, or limit outside 1-200, is 422. Always ascending by
  * seq; has_more says whether more exist beyond the page in the direction
  * of travel (older for before/default, newer for after). A
- * ROUTE_SESSION_SQL route: its one statement checks the session too.
+ * ROUTE_SESSION_SQL route: its one statement checks the session too, and
+ * says whether this thread's copy of the page (histcache.h) is current.
  */
 enum pc_err
 h_messages_list(struct call *c)
 {
 	char uid[DB_I64_LEN], rid[DB_I64_LEN], bound[DB_I64_LEN],
-	        lim[DB_I64_LEN];
-	const char *params[5];
+	        lim[DB_I64_LEN], v_seq[DB_I64_LEN], v_hist[DB_I64_LEN],
+	        v_epoch[DB_I64_LEN];
+	const char *params[8];
 	PGresult *res = NULL;
 	struct jsonw w;
+	struct histcache_key key;
+	struct histcache_ver have, now;
+	const char *copy;
+	size_t copy_len = 0;
 	int64_t id, limit, before, after;
 	struct h_messages_ord ord[H_MESSAGES_PAGE_MAX + 1];
 	int has_before, has_after, n, i, first, shown, ascending;
@@ -178,13 +197,23 @@ h_messages_list(struct call *c)
 		return call_fail(c, PC_ERR_INVALID, "after");
 
 	ascending = has_after;
+	memset(&key, 0, sizeof(key));
+	key.room = id;
+	key.bound = ascending ? after : before;
+	key.limit = limit;
+	key.ascending = ascending;
+	have.last_seq = have.hist_ver = have.epoch = -1;
+	copy = histcache_get(&key, &have, &copy_len);
 	session_params(&c->who, uid, params);
 	params[2] = db_i64(rid, id);
-	params[3] = db_i64(bound, ascending ? after : before);
+	params[3] = db_i64(bound, key.bound);
 	params[4] = db_i64(lim, limit + 1);
+	params[5] = db_i64(v_seq, have.last_seq);
+	params[6] = db_i64(v_hist, have.hist_ver);
+	params[7] = db_i64(v_epoch, have.epoch);
 	rc = db_exec(c->db,
 	             ascending ? h_messages_after_sql : h_messages_before_sql,
-	             5, params, &res);
+	             8, params, &res);
 	if (rc != PC_OK)
 		goto out;
 	if ((rc = call_confirm(c, res, 0)) != PC_OK)
@@ -193,15 +222,25 @@ h_messages_list(struct call *c)
 		rc = PC_ERR_NOT_FOUND;
 		goto out;
 	}
+	if (copy != NULL && db_get_bool(res, 0, 6)) {
+		/* The version read now is the copy's: the same page. */
+		rc = pc_buf_append(resp_body(c->resp), copy, copy_len);
+		rc = resp_json_done(c->resp, 200, rc);
+		metrics_count(METRICS_HISTORY_COPY);
+		goto out;
+	}
+	now.last_seq = db_get_i64(res, 0, 3);
+	now.hist_ver = db_get_i64(res, 0, 4);
+	now.epoch = db_get_i64(res, 0, 5);
 	n = PQntuples(res);
-	if (n == 1 && db_is_null(res, 0, 3))
+	if (n == 1 && db_is_null(res, 0, H_MESSAGES_PAGE_COL))
 		n = 0; /* no message: the one row of the LEFT JOIN */
 	if (n > H_MESSAGES_PAGE_MAX + 1) {
 		rc = PC_ERR_INTERNAL; /* LIMIT $5 makes this impossible */
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		ord[i].seq = db_get_i64(res, i, 4);
+		ord[i].seq = db_get_i64(res, i, H_MESSAGES_PAGE_COL + 1);
 		ord[i].row = i;
 	}
 	qsort(ord, (size_t)n, sizeof(ord[0]), h_messages_by_seq);
@@ -214,12 +253,16 @@ h_messages_list(struct call *c)
 	for (i = 0; i < shown; i++) {
 		if (i > 0)
 			jsonw_raw(&w, ",");
-		h_messages_write(&w, res, ord[first + i].row, 3, id);
+		h_messages_write(&w, res, ord[first + i].row,
+		                 H_MESSAGES_PAGE_COL, id);
 	}
 	jsonw_raw(&w, "],\"has_more\":");
 	jsonw_bool(&w, n > limit);
 	jsonw_raw(&w, "}");
 	rc = resp_json_done(c->resp, 200, jsonw_end(&w));
+	if (rc == PC_OK)
+		histcache_put(&key, &now, c->resp->body.data,
+		              c->resp->body.len);
 out:
 	PQclear(res);
 	return rc;

@@ -10,28 +10,45 @@
  * be shared by every request, which a process-wide static does simply and a
  * fork would not; the JWT secret and settings are loaded and checked once.
  * Each thread owns its FCGX_Request and its own PostgreSQL connection, so
- * requests share no mutable state but those two; accept is serialised with
- * a mutex, as in libfcgi's threaded example. Several such processes can
+ * requests share no mutable state but those two. Several such processes can
  * still share one socket (spawn-fcgi -F) since all state lives in
  * PostgreSQL.
  *
+ * Accept: every thread blocks in accept() on the listening socket itself
+ * (the kernel wakes one waiter per connection), with no mutex and no poll
+ * in front. libfcgi's threaded example serialises accept with a mutex; here
+ * that mutex was held while libfcgi also waited for and read the request's
+ * parameters, and cost a futex wake and a poll per request (strace -c under
+ * bench/api: 15 system calls per history request before, fcgi-api/README.md,
+ * "Speed").
+ *
+ * Answer: written by fcgiout_send in one writev (libfcgi's 8 KiB writer
+ * made two or three writes of a history page). Close: on a Unix socket the
+ * connection is closed at once (FCGX_Detach): libfcgi otherwise shuts down
+ * its write side and waits for the web server to close first, which kept
+ * the thread from its next request for a round trip through the web
+ * server. That wait guards against a TCP reset destroying the answer when
+ * unread request bytes remain; a Unix socket has no reset: bytes queued
+ * for the peer stay readable after close. On TCP the wait stays.
+ *
  * Shutdown: SIGTERM and SIGINT are blocked in every thread and taken by
- * sigwait in the main thread, which sets FCGX_ShutdownPending, writes to a
- * wake pipe the accepting thread polls next to the listening socket, and
- * nudges each thread with SIGUSR1 (a no-op handler without SA_RESTART) in
- * case it sits in accept(). Threads finish their request, leave, are
- * joined, and everything is freed so LeakSanitizer can report at exit.
+ * sigwait in the main thread, which sets FCGX_ShutdownPending and nudges
+ * each thread waiting in FCGX_Accept_r with SIGUSR1 (a no-op handler
+ * without SA_RESTART, and FCGI_FAIL_ACCEPT_ON_INTR) every 20 ms until it
+ * has left: a nudge that lands just before a thread enters accept() is
+ * repeated, and a thread busy with a request is not interrupted. Threads
+ * finish their request, leave, are joined, and everything is freed so
+ * LeakSanitizer can report at exit.
  */
 #include <errno.h>
 #include <fcgiapp.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +56,8 @@
 #include "buf.h"
 #include "call.h"
 #include "db.h"
+#include "fcgiout.h"
+#include "histcache.h"
 #include "ice.h"
 #include "log.h"
 #include "notify.h"
@@ -51,17 +70,19 @@
 
 #define MAIN_LISTEN_FD 0 /* FCGI_LISTENSOCK_FILENO: spawn-fcgi's socket */
 
+#define MAIN_NUDGE_US 20000 /* between shutdown nudges */
+
 struct main_thread {
 	pthread_t tid;
 	int started;
+	atomic_int accepting; /* in FCGX_Accept_r: may be nudged */
+	atomic_int done;      /* set by the thread as it leaves */
 	const struct api_env *env;
 };
 
-/* This file's statics: set before the threads start, then read-only but
- * for the mutex. */
-static pthread_mutex_t main_accept_mu = PTHREAD_MUTEX_INITIALIZER;
-static int main_wake[2] = {-1, -1};
+/* This file's statics: set before the threads start, then read-only. */
 static atomic_int main_stopping;
+static int main_unix; /* the FastCGI socket is AF_UNIX */
 
 static void
 main_usage(void)
@@ -79,36 +100,41 @@ main_nudge(int sig)
 	(void)sig; /* only interrupts a blocking accept() */
 }
 
-/* Waits until the listening socket has a connection (1) or shutdown (0). */
+/* Non-zero when fd is a Unix-domain socket (spawn-fcgi -s, systemd's
+ * ListenStream=/path), zero for TCP or when unknown. */
 static int
-main_wait_listen(void)
+main_is_unix(int fd)
 {
-	struct pollfd p[2];
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
 
-	for (;;) {
-		memset(p, 0, sizeof(p));
-		p[0].fd = MAIN_LISTEN_FD;
-		p[0].events = POLLIN;
-		p[1].fd = main_wake[0];
-		p[1].events = POLLIN;
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+		return 0;
+	return sa.ss_family == AF_UNIX;
+}
+
+/* Nudges every started thread out of accept() until all have left. A
+ * thread busy with a request is left alone (a signal would interrupt its
+ * reads); it sees main_stopping when it is done. */
+static void
+main_nudge_all(struct main_thread *threads, int64_t n)
+{
+	int64_t i, left;
+
+	do {
+		left = 0;
+		for (i = 0; i < n; i++) {
+			if (!threads[i].started ||
+			    atomic_load(&threads[i].done))
 				continue;
-			pc_log_err("poll: %s", strerror(errno));
-			return 0;
+			if (atomic_load(&threads[i].accepting))
+				pthread_kill(threads[i].tid, SIGUSR1);
+			left++;
 		}
-		if (p[1].revents != 0)
-			return 0;
-		if (p[0].revents & (POLLERR | POLLNVAL)) {
-			/* Nothing more can be accepted: stop the process so
-			 * its supervisor starts a fresh one. */
-			pc_log_err("the FastCGI socket failed");
-			kill(getpid(), SIGTERM);
-			return 0;
-		}
-		if (p[0].revents & POLLIN)
-			return 1;
-	}
+		if (left > 0)
+			usleep(MAIN_NUDGE_US);
+	} while (left > 0);
 }
 
 static int
@@ -127,8 +153,17 @@ main_handle(const struct api_env *env, FCGX_Request *r, struct db *db,
 	req_init(&req, r->envp, env->set->trusted_proxies, main_read, r->in);
 	resp_init(&resp);
 	serve(env, db, &req, &resp);
-	if (resp_render(&resp, out) == PC_OK)
-		FCGX_PutStr(out->data, (int)out->len, r->out);
+	if (resp_render(&resp, out) == PC_OK) {
+		/* The records are written here; libfcgi's writers must add
+		 * none at FCGX_Finish_r (FCGX_FClose skips closed streams). */
+		if (fcgiout_send(r->ipcFd, r->requestId, out->data, out->len) !=
+		    PC_OK)
+			pc_log_debug("answer not sent: %s", strerror(errno));
+		r->out->wasFCloseCalled = 1;
+		r->err->wasFCloseCalled = 1;
+		if (main_unix)
+			FCGX_Detach(r);
+	}
 	pc_log_debug("%s %s -> %d", req.method,
 	             req_env(r->envp, "REQUEST_URI")
 	                     ? req_env(r->envp, "REQUEST_URI")
@@ -151,23 +186,29 @@ main_worker(void *arg)
 	memset(&r, 0, sizeof(r));
 	db_init(&db, t->env->set->db);
 	pc_buf_init(&out, RESP_BODY_MAX + 16384);
-	if (FCGX_InitRequest(&r, MAIN_LISTEN_FD, 0) != 0) {
+	if (FCGX_InitRequest(&r, MAIN_LISTEN_FD, FCGI_FAIL_ACCEPT_ON_INTR) !=
+	    0) {
 		pc_log_err("FCGX_InitRequest failed");
 		goto out;
 	}
-	for (;;) {
-		pthread_mutex_lock(&main_accept_mu);
-		/* A kept-open connection (FCGI_KEEP_CONN) needs no accept. */
-		if (r.ipcFd < 0 && !main_wait_listen())
-			rc = -1;
-		else
-			rc = FCGX_Accept_r(&r);
-		pthread_mutex_unlock(&main_accept_mu);
-		if (rc < 0 && atomic_load(&main_stopping))
+	while (!atomic_load(&main_stopping)) {
+		/* A kept-open connection (FCGI_KEEP_CONN) needs no accept:
+		 * FCGX_Accept_r reads its next request. */
+		atomic_store(&t->accepting, 1);
+		rc = FCGX_Accept_r(&r);
+		atomic_store(&t->accepting, 0);
+		if (rc < 0 && (atomic_load(&main_stopping) || rc == -EINTR))
+			continue;
+		if (rc == -EBADF || rc == -EINVAL || rc == -ENOTSOCK) {
+			/* Nothing more can be accepted: stop the process so
+			 * its supervisor starts a fresh one. */
+			pc_log_err("the FastCGI socket failed (%d)", rc);
+			kill(getpid(), SIGTERM);
 			break;
+		}
 		if (rc < 0) {
-			/* A failed accept (ECONNABORTED, EMFILE…) must not cost
-			 * a thread: log, breathe, go on. */
+			/* A failed accept (EMFILE, ENOBUFS…) must not cost a
+			 * thread: log, breathe, go on. */
 			pc_log_warn("FCGX_Accept_r failed (%d)", rc);
 			usleep(10000);
 			continue;
@@ -179,6 +220,8 @@ main_worker(void *arg)
 out:
 	db_close(&db);
 	pc_buf_free(&out, 0);
+	histcache_thread_free();
+	atomic_store(&t->done, 1);
 	return NULL;
 }
 
@@ -306,10 +349,7 @@ main(int argc, char **argv)
 		           "pipechat-api under spawn-fcgi");
 		goto out;
 	}
-	if (pipe2(main_wake, O_CLOEXEC) != 0) {
-		pc_log_err("pipe2: %s", strerror(errno));
-		goto out;
-	}
+	main_unix = main_is_unix(MAIN_LISTEN_FD);
 
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
@@ -346,22 +386,13 @@ main(int argc, char **argv)
 
 	atomic_store(&main_stopping, 1);
 	FCGX_ShutdownPending();
-	if (write(main_wake[1], "x", 1) < 0)
-		pc_log_err("write: %s", strerror(errno));
-	for (i = 0; i < set.threads; i++) {
-		if (threads[i].started)
-			pthread_kill(threads[i].tid, SIGUSR1);
-	}
+	main_nudge_all(threads, set.threads);
 	for (i = 0; i < set.threads; i++) {
 		if (threads[i].started)
 			pthread_join(threads[i].tid, NULL);
 	}
 out:
 	free(threads);
-	if (main_wake[0] >= 0) {
-		close(main_wake[0]);
-		close(main_wake[1]);
-	}
 	notify_close();
 	broker_metrics_close();
 	password_fini();

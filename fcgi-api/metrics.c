@@ -41,6 +41,9 @@ static const struct {
                                "Answers 429 (throttled)."},
         [METRICS_REGISTRATIONS] = {"pipechat_api_registrations_total",
                                    "Accounts created."},
+        [METRICS_HISTORY_COPY] = {"pipechat_api_history_copies_total",
+                                  "History pages answered from the request "
+                                  "thread's copy, checked current."},
 };
 
 static atomic_uint_fast64_t metrics_counters[METRICS__MAX];

@@ -27,6 +27,7 @@ enum metrics_counter {
 	METRICS_LOGIN_FAILURES, /* wrong passwords (login, re-authentication) */
 	METRICS_THROTTLED,      /* 429 answers */
 	METRICS_REGISTRATIONS,  /* accounts created */
+	METRICS_HISTORY_COPY,   /* history pages answered from a current copy */
 	METRICS__MAX
 };
 

@@ -1,0 +1,164 @@
+"""History pages served from the request thread's copy (fcgi-api/histcache.h,
+sql/0005_history_version.sql): a copy is used only while the database's
+version of the room's history is the one it was built at, and never in place
+of the session and visibility checks. Each test warms the copy, changes what
+it shows (or who may see it) by the route a client would use, and expects
+the very next read to show the change.
+
+Run on a stack with one API thread, so that every read meets the same copy,
+and with a metrics token, so that a test can see that copies were used."""
+
+import pytest
+import requests
+
+from pclib import assert_error, describe, make_user
+from test_api_common import make_room, send_message
+
+TOKEN = "metrics-token-for-history-copies-0123"
+
+
+@pytest.fixture(scope="module")
+def one(start_stack):
+    return start_stack(PIPECHAT_API_THREADS="1", PIPECHAT_METRICS_TOKEN=TOKEN)
+
+
+def copies(st):
+    r = requests.get(st.base_url + "/api/metrics", timeout=10,
+                     headers={"Authorization": "Bearer " + TOKEN})
+    assert r.status_code == 200, describe(r)
+    for line in r.text.splitlines():
+        if line.startswith("pipechat_api_history_copies_total "):
+            return float(line.split()[1])
+    raise AssertionError("no pipechat_api_history_copies_total in /api/metrics")
+
+
+def raw(user, room_id, **params):
+    r = user.session.get("/api/rooms/%d/messages" % room_id, params=params)
+    assert r.status_code == 200, describe(r)
+    return r.text
+
+
+def msgs(user, room_id, **params):
+    r = user.session.get("/api/rooms/%d/messages" % room_id, params=params)
+    assert r.status_code == 200, describe(r)
+    return r.json()["messages"]
+
+
+def warm(st, user, room_id, **params):
+    """Reads the page until the second read is served from the copy; returns
+    its text."""
+    first = raw(user, room_id, **params)
+    before = copies(st)
+    again = raw(user, room_id, **params)
+    assert copies(st) == before + 1, "the second read did not use the copy"
+    assert again == first
+    return first
+
+
+def test_copy_is_the_same_answer_for_every_reader(one):
+    u, v = make_user(one), make_user(one)
+    room = make_room(u)["id"]
+    send_message(one, u, room, "one")
+    text = warm(one, u, room)
+    before = copies(one)
+    assert raw(v, room) == text  # another reader of the public room
+    assert copies(one) == before + 1
+
+
+def test_acked_message_is_in_the_next_read(one):
+    u = make_user(one)
+    room = make_room(u)["id"]
+    send_message(one, u, room, "first")
+    warm(one, u, room)
+    warm(one, u, room, limit=1)
+    ack = send_message(one, u, room, "second")
+    assert [m["body"] for m in msgs(u, room)] == ["first", "second"]
+    [m] = msgs(u, room, limit=1)
+    assert m["seq"] == ack["seq"] and m["body"] == "second"
+
+
+def test_edit_and_delete_are_in_the_next_read(one):
+    u = make_user(one)
+    room = make_room(u)["id"]
+    ack = send_message(one, u, room, "before")
+    warm(one, u, room)
+    r = u.session.patch("/api/rooms/%d/messages/%d" % (room, ack["seq"]), json={"body": "after"})
+    assert r.status_code == 200, describe(r)
+    [m] = msgs(u, room)
+    assert m["body"] == "after" and m["edited_at"] is not None
+    warm(one, u, room)
+    r = u.session.delete("/api/rooms/%d/messages/%d" % (room, ack["seq"]))
+    assert r.status_code == 204, describe(r)
+    [m] = msgs(u, room)
+    assert m["deleted"] is True and m["body"] is None
+
+
+def test_change_made_in_sql_is_in_the_next_read(one):
+    """The triggers see every writer, not only the API's routes."""
+    u = make_user(one)
+    room = make_room(u)["id"]
+    send_message(one, u, room, "typed")
+    warm(one, u, room)
+    one.psql("UPDATE messages SET body = 'fixed by hand' WHERE room_id = %d" % room)
+    assert [m["body"] for m in msgs(u, room)] == ["fixed by hand"]
+
+
+def test_deleted_author_is_in_the_next_read(one):
+    u, v = make_user(one), make_user(one)
+    room = make_room(u)["id"]
+    assert v.session.post("/api/rooms/%d/join" % room).status_code == 204
+    send_message(one, v, room, "by v")
+    warm(one, u, room)
+    r = v.session.delete("/api/me", json={"password": v.password})
+    assert r.status_code == 204, describe(r)
+    [m] = msgs(u, room)
+    assert m["user"] == {"id": v.id, "username": "deleted user"} and m["body"] == "by v"
+
+
+def test_logout_is_401_even_with_a_current_copy(one):
+    u = make_user(one)
+    room = make_room(u)["id"]
+    send_message(one, u, room, "hi")
+    s = u.login()
+    warm(one, u, room)
+    assert s.get("/api/rooms/%d/messages" % room).status_code == 200
+    token = s.token
+    assert s.post("/api/logout").status_code == 204
+    s.cookies.set("access_token", token)
+    assert_error(s.get("/api/rooms/%d/messages" % room), 401, "unauthenticated")
+
+
+@pytest.mark.parametrize("how", ["leave", "kick"])
+def test_lost_membership_is_404_even_with_a_current_copy(one, how):
+    owner, v = make_user(one), make_user(one)
+    room = make_room(owner, kind="private")["id"]
+    r = owner.session.post("/api/rooms/%d/invites" % room, json={"username": v.username})
+    assert r.status_code == 201, describe(r)
+    assert v.session.post("/api/invites/%d/accept" % r.json()["id"]).status_code == 204
+    send_message(one, owner, room, "members only")
+    warm(one, v, room)
+    if how == "leave":
+        assert v.session.post("/api/rooms/%d/leave" % room).status_code == 204
+    else:
+        r = owner.session.post("/api/rooms/%d/kick" % room, json={"username": v.username})
+        assert r.status_code == 204, describe(r)
+    assert_error(v.session.get("/api/rooms/%d/messages" % room), 404, "not_found")
+    # The owner still gets the page (the copy may serve it: nothing in it changed).
+    assert [m["body"] for m in msgs(owner, room)] == ["members only"]
+
+
+def test_outsider_is_404_while_a_member_has_a_copy(one):
+    owner, other = make_user(one), make_user(one)
+    room = make_room(owner, kind="private")["id"]
+    send_message(one, owner, room, "secret")
+    warm(one, owner, room)
+    assert_error(other.session.get("/api/rooms/%d/messages" % room), 404, "not_found")
+
+
+def test_deleted_room_is_404_with_a_copy(one):
+    u = make_user(one)
+    room = make_room(u)["id"]
+    send_message(one, u, room, "gone soon")
+    warm(one, u, room)
+    assert u.session.delete("/api/rooms/%d" % room).status_code == 204
+    assert_error(u.session.get("/api/rooms/%d/messages" % room), 404, "not_found")
