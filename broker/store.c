@@ -4,8 +4,9 @@
  *
  * Every statement is prepared once per connection and takes its values as
  * parameters; a batch passes arrays (bigint[], text[]) and unnests them, so
- * a transaction of a thousand sends is still a handful of statements, sent
- * in libpq's pipeline mode in two round trips (see "the batch"). The
+ * a transaction of a thousand sends is still three statements (BEGIN and
+ * COMMIT aside), sent in libpq's pipeline mode in one round trip (see "the
+ * batch"). The
  * jobs' order is kept end to end: the thread answers them in the order they
  * were queued, and the main thread publishes in that order.
  *
@@ -47,11 +48,7 @@ enum stmt {
 	S_SESSIONS,
 	S_CALL,
 	S_LOCK_ROOMS,
-	S_MEMBERS,
-	S_DEDUPE,
-	S_INSERT,
-	S_SET_LASTSEQ,
-	S_SENDER_READ,
+	S_SENDS,
 	S_READ,
 	S_LASTSEQ,
 	S_ROOM,
@@ -107,56 +104,75 @@ static const struct {
                     "$3::bigint"
                     " AND blocked = $2::bigint) AND EXISTS (SELECT 1 FROM users"
                     " WHERE id = $3::bigint AND deleted_at IS NULL)"},
+        /* The batch's rooms, locked in the array's order (ascending id:
+         * pair_unique sorts them) by one index probe each; the API locks
+         * one room at a time, so no deadlock. */
         [S_LOCK_ROOMS] =
                 {"lock_rooms",
-                 "SELECT id, last_seq FROM rooms WHERE id = ANY($1::bigint[])"
-                 " ORDER BY id FOR UPDATE"},
-        [S_MEMBERS] =
-                {"members",
-                 "SELECT k.r, k.u, r.kind, m.user_id IS NOT NULL,"
-                 " r.kind = 'direct' AND EXISTS (SELECT 1 FROM users o WHERE "
-                 "o.id ="
-                 " CASE WHEN r.dm_low = k.u THEN r.dm_high ELSE r.dm_low END "
-                 "AND"
-                 " (o.deleted_at IS NOT NULL OR EXISTS (SELECT 1 FROM blocks b"
-                 " WHERE b.blocker = o.id AND b.blocked = k.u)))"
-                 " FROM unnest($1::bigint[], $2::bigint[]) AS k(r, u)"
-                 " JOIN rooms r ON r.id = k.r"
-                 " LEFT JOIN room_members m ON m.room_id = k.r AND m.user_id = "
-                 "k.u"},
-        /* One index probe per key, always: a plain JOIN let the cached
-         * generic plan (planned while messages was small, for an unnest
-         * estimated at 100 rows) hash-join a sequential scan of the whole
-         * messages table in every transaction (measured: 40 full scans a
-         * second under bench/broker). LATERAL ... LIMIT 1 cannot become a
-         * hash join. */
-        [S_DEDUPE] = {"dedupe",
-                      "SELECT k.u, k.r, k.c, m.id, m.seq,"
-                      " floor(extract(epoch FROM m.created_at) * 1000)::bigint"
-                      " FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS "
-                      "k(u, r, c)"
-                      " CROSS JOIN LATERAL (SELECT id, seq, created_at FROM"
-                      " messages WHERE user_id = k.u AND room_id = k.r"
-                      " AND client_id = k.c LIMIT 1) m"},
-        [S_INSERT] =
-                {"insert",
-                 "INSERT INTO messages (room_id, seq, user_id, kind, body, "
-                 "client_id,"
-                 " created_at) SELECT r, s, u, k, b, c, $6::timestamptz "
-                 "FROM"
-                 " unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],"
-                 " $5::text[], $7::text[]) AS t(r, s, u, b, c, k)"
-                 " RETURNING id, room_id, seq"},
-        [S_SET_LASTSEQ] =
-                {"set_lastseq",
-                 "UPDATE rooms SET last_seq = v.s FROM unnest($1::bigint[],"
-                 " $2::bigint[]) AS v(id, s) WHERE rooms.id = v.id"},
-        [S_SENDER_READ] = {"sender_read",
-                           "UPDATE room_members m SET last_read_seq = v.s FROM"
-                           " unnest($1::bigint[], $2::bigint[], $3::bigint[]) "
-                           "AS v(r, u, s)"
-                           " WHERE m.room_id = v.r AND m.user_id = v.u"
-                           " AND m.last_read_seq < v.s"},
+                 "SELECT r.id, r.last_seq FROM unnest($1::bigint[]) AS k(id)"
+                 " CROSS JOIN LATERAL (SELECT id, last_seq FROM rooms"
+                 " WHERE id = k.id LIMIT 1 FOR UPDATE) r"},
+        /*
+         * A batch's sends, all in one statement (after S_LOCK_ROOMS in the
+         * same transaction, so what it reads is what a kick or leave that
+         * locked the room first left behind). $1..$5: room, user, body,
+         * client_id and kind of each send, in queue order (the ordinality
+         * p says which); $6 created_at. v gives each send its verdict:
+         * d = already stored (did, dseq, dat: the original), g = no such
+         * room (or a private one the user is not in), m = not a member of
+         * a public room, u = a direct room whose other user is deleted or
+         * blocks the sender, o = to insert; base = the room's last_seq.
+         * Every probe is LATERAL ... LIMIT 1, so the cached generic plan is
+         * an index probe per send whatever the tables' sizes (a JOIN on
+         * rooms was planned as a scan of the whole table while it was
+         * small). ok numbers the sends to insert per room in queue order
+         * (seq = base + n); ins, ls and rd insert them and move
+         * rooms.last_seq and the senders' read markers (one row per room
+         * and per (room, user), not per message). The answer: one row per
+         * send (t = 0: p, verdict, base, did, dseq, dat in ms), then one
+         * per inserted message (t = 1: id, NULL, room, seq).
+         */
+        [S_SENDS] =
+                {"sends",
+                 "WITH v AS MATERIALIZED (SELECT k.p, k.r, k.u, k.b, k.c, k.kd,"
+                 " r.last_seq AS base,"
+                 " CASE WHEN d.id IS NOT NULL THEN 'd'"
+                 " WHEN r.id IS NULL THEN 'g'"
+                 " WHEN m.user_id IS NULL THEN"
+                 " CASE WHEN r.kind = 'public' THEN 'm' ELSE 'g' END"
+                 " WHEN r.kind = 'direct' AND EXISTS (SELECT 1 FROM users o"
+                 " WHERE o.id = CASE WHEN r.dm_low = k.u THEN r.dm_high"
+                 " ELSE r.dm_low END AND (o.deleted_at IS NOT NULL OR EXISTS"
+                 " (SELECT 1 FROM blocks bl WHERE bl.blocker = o.id"
+                 " AND bl.blocked = k.u))) THEN 'u'"
+                 " ELSE 'o' END AS verdict,"
+                 " d.id AS did, d.seq AS dseq, d.created_at AS dat"
+                 " FROM unnest($1::bigint[], $2::bigint[], $3::text[],"
+                 " $4::text[], $5::text[]) WITH ORDINALITY"
+                 " AS k(r, u, b, c, kd, p)"
+                 " LEFT JOIN LATERAL (SELECT id, kind, last_seq, dm_low,"
+                 " dm_high FROM rooms WHERE id = k.r LIMIT 1) r ON true"
+                 " LEFT JOIN LATERAL (SELECT user_id FROM room_members"
+                 " WHERE room_id = k.r AND user_id = k.u LIMIT 1) m ON true"
+                 " LEFT JOIN LATERAL (SELECT id, seq, created_at FROM messages"
+                 " WHERE user_id = k.u AND room_id = k.r AND client_id = k.c"
+                 " LIMIT 1) d ON true),"
+                 " ok AS MATERIALIZED (SELECT r, u, b, c, kd, base +"
+                 " row_number() OVER (PARTITION BY r ORDER BY p) AS s"
+                 " FROM v WHERE verdict = 'o'),"
+                 " ins AS (INSERT INTO messages (room_id, seq, user_id, kind,"
+                 " body, client_id, created_at) SELECT r, s, u, kd, b, c,"
+                 " $6::timestamptz FROM ok RETURNING id, room_id, seq),"
+                 " ls AS (UPDATE rooms SET last_seq = x.s FROM (SELECT r,"
+                 " max(s) AS s FROM ok GROUP BY r) x WHERE rooms.id = x.r),"
+                 " rd AS (UPDATE room_members m SET last_read_seq = x.s FROM"
+                 " (SELECT r, u, max(s) AS s FROM ok GROUP BY r, u) x"
+                 " WHERE m.room_id = x.r AND m.user_id = x.u"
+                 " AND m.last_read_seq < x.s)"
+                 " SELECT 0, p, verdict, base, did, dseq,"
+                 " floor(extract(epoch FROM dat) * 1000)::bigint FROM v"
+                 " UNION ALL SELECT 1, id, NULL, room_id, seq, NULL, NULL"
+                 " FROM ins"},
         [S_READ] = {"read", "UPDATE room_members m SET last_read_seq = "
                             "LEAST(v.s, r.last_seq)"
                             " FROM unnest($1::bigint[], $2::bigint[], "
@@ -326,8 +342,17 @@ store_connect(void)
 	 * per key. Prepared statements keep a generic plan that assumes 100
 	 * keys; planned while a table is small (tens of thousands of rows)
 	 * it hash-joins a sequential scan of the table in every transaction.
-	 * Hash and merge joins off for this session keep the probes. */
-	r = PQexec(st.db, "SET enable_hashjoin = off; SET enable_mergejoin = off");
+	 * Hash and merge joins off for this session keep the probes.
+	 * Generic plans always (plan_cache_mode): with the default, a
+	 * statement whose custom plans look cheaper than the generic one is
+	 * planned again at every execution, and S_SENDS (five CTEs, three
+	 * probes per send) costs more to plan than to run a small batch
+	 * (measured with psql at one send per transaction: 1,300 µs of
+	 * PostgreSQL CPU per transaction, 740 µs with generic plans). Every
+	 * statement's generic plan is an index probe per key (the LATERAL ...
+	 * LIMIT 1 forms below), so it fits any table size. */
+	r = PQexec(st.db, "SET enable_hashjoin = off; SET enable_mergejoin = "
+	                  "off; SET plan_cache_mode = force_generic_plan");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		pc_log_err("session settings: %s", PQerrorMessage(st.db));
 		PQclear(r);
@@ -946,7 +971,7 @@ store_kind(const struct store_job *s)
 struct pair {
 	int64_t room, user;
 	int64_t seq;     /* last_seq (rooms), read seq (reads) */
-	enum pc_err err; /* membership verdict */
+	enum pc_err err; /* reads: PC_ERR_CONFLICT marks a moved marker */
 };
 
 static int
@@ -1008,22 +1033,20 @@ struct batch {
 	        *orig;      /* per send: the earlier send it repeats, or NULL */
 	struct pair *rooms; /* unique rooms: seq = last_seq */
 	size_t nrooms;
-	struct pair *members; /* unique (room, user): err = verdict */
-	size_t nmembers;
-	size_t nnew;         /* rows the insert was queued with */
-	struct pair *readv;  /* reads: one per (room, user), highest seq */
+	size_t *pos; /* S_SENDS' ordinality - 1 -> index in sends */
+	size_t npos; /* sends passed to S_SENDS (the first of each key) */
+	struct pair *readv; /* reads: one per (room, user), highest seq */
 	size_t nreadv;
 	int64_t now_ms;
 };
 
 /*
- * Each statement of the batch is sent in pipeline mode (libpq 15,
- * PQenterPipelineMode) and its result taken later, so that a transaction
- * costs two round trips to the server instead of eight: BEGIN, lock the
- * rooms, membership and resends go in the first; the inserts, last_seq, the
- * read markers and COMMIT (which need the seqs the first one decides) go in
- * the second. The *_send half of each step builds its array parameters and
- * queues the statement; the *_take half reads its result, in the same order.
+ * A transaction is one pipeline (libpq 15, PQenterPipelineMode) and one
+ * round trip: BEGIN, lock the rooms, S_SENDS (membership, resends, seqs,
+ * the inserts, last_seq and the senders' read markers in one statement),
+ * S_READ, COMMIT, sync; then the results are taken in the same order. The
+ * *_send half of each step builds its array parameters and queues the
+ * statement; the *_take half reads its result.
  */
 static enum pc_err
 batch_lock_rooms_send(struct batch *b)
@@ -1066,173 +1089,29 @@ batch_lock_rooms_take(struct batch *b)
 	return PC_OK;
 }
 
+/* Queues S_SENDS with the first send of each (user, room, client_id) of
+ * the batch (a resend within the batch follows its first: b->orig). */
 static enum pc_err
-batch_members_send(struct batch *b)
+batch_sends_send(struct batch *b)
 {
-	struct pc_buf ar, au;
-	const char *v[2];
-	size_t i;
-	enum pc_err e;
-
-	arr_start(&ar);
-	arr_start(&au);
-	e = arr_open(&ar);
-	if (e == PC_OK)
-		e = arr_open(&au);
-	for (i = 0; e == PC_OK && i < b->nmembers; i++) {
-		e = arr_i64(&ar, b->members[i].room);
-		if (e == PC_OK)
-			e = arr_i64(&au, b->members[i].user);
-		b->members[i].err = PC_ERR_NOT_FOUND; /* no row: no room */
-	}
-	if (e == PC_OK)
-		e = arr_close(&ar);
-	if (e == PC_OK)
-		e = arr_close(&au);
-	v[0] = ar.data;
-	v[1] = au.data;
-	if (e == PC_OK)
-		e = store_pipe_send(S_MEMBERS, 2, v);
-	pc_buf_free(&ar, 0);
-	pc_buf_free(&au, 0);
-	return e;
-}
-
-static enum pc_err
-batch_members_take(struct batch *b)
-{
-	PGresult *r;
-	struct pair *p;
-	int k;
-
-	if ((r = store_pipe_take(S_MEMBERS, PGRES_TUPLES_OK)) == NULL)
-		return PC_ERR_UNAVAILABLE;
-	for (k = 0; k < PQntuples(r); k++) {
-		p = pair_find(b->members, b->nmembers, val_i64(r, k, 0),
-		              val_i64(r, k, 1));
-		if (p == NULL)
-			continue;
-		if (val_bool(r, k, 3))
-			p->err = val_bool(r, k, 4) ? PC_ERR_NOT_REACHABLE
-			                           : PC_OK;
-		else if (strcmp(PQgetvalue(r, k, 2), "public") == 0)
-			p->err = PC_ERR_NOT_MEMBER;
-		else
-			p->err = PC_ERR_NOT_FOUND; /* never reveal a private
-			                              room */
-	}
-	PQclear(r);
-	return PC_OK;
-}
-
-/* Sends already stored (same user, room, client_id) become duplicates. */
-static enum pc_err
-batch_dedupe_send(struct batch *b)
-{
-	struct pc_buf au, ar, ac;
-	const char *v[3];
-	struct store_job *s;
-	size_t i;
-	enum pc_err e;
-
-	arr_start(&au);
-	arr_start(&ar);
-	arr_start(&ac);
-	e = arr_open(&au);
-	if (e == PC_OK)
-		e = arr_open(&ar);
-	if (e == PC_OK)
-		e = arr_open(&ac);
-	for (i = 0; e == PC_OK && i < b->nsends; i++) {
-		if (b->orig[i] != NULL)
-			continue;
-		s = b->sends[i];
-		e = arr_i64(&au, s->user);
-		if (e == PC_OK)
-			e = arr_i64(&ar, s->room);
-		if (e == PC_OK)
-			e = arr_text(&ac, s->client_id, strlen(s->client_id));
-	}
-	if (e == PC_OK)
-		e = arr_close(&au);
-	if (e == PC_OK)
-		e = arr_close(&ar);
-	if (e == PC_OK)
-		e = arr_close(&ac);
-	v[0] = au.data;
-	v[1] = ar.data;
-	v[2] = ac.data;
-	if (e == PC_OK)
-		e = store_pipe_send(S_DEDUPE, 3, v);
-	pc_buf_free(&au, 0);
-	pc_buf_free(&ar, 0);
-	pc_buf_free(&ac, 0);
-	return e;
-}
-
-static enum pc_err
-batch_dedupe_take(struct batch *b)
-{
-	PGresult *r;
-	struct store_job *s;
-	size_t i;
-	int k;
-
-	if ((r = store_pipe_take(S_DEDUPE, PGRES_TUPLES_OK)) == NULL)
-		return PC_ERR_UNAVAILABLE;
-	for (k = 0; k < PQntuples(r); k++) {
-		for (i = 0; i < b->nsends; i++) {
-			s = b->sends[i];
-			if (b->orig[i] != NULL || s->dup ||
-			    s->user != val_i64(r, k, 0) ||
-			    s->room != val_i64(r, k, 1) ||
-			    strcmp(s->client_id, PQgetvalue(r, k, 2)) != 0)
-				continue;
-			s->dup = 1;
-			s->id = val_i64(r, k, 3);
-			s->seq = val_i64(r, k, 4);
-			s->created_ms = val_i64(r, k, 5);
-			break;
-		}
-	}
-	PQclear(r);
-	return PC_OK;
-}
-
-/* Assigns seqs in queue order and queues the inserts of the new rows, the
- * rooms' last_seq and the senders' read markers (b->nnew: rows inserted;
- * none queued when 0). */
-static enum pc_err
-batch_insert_send(struct batch *b)
-{
-	struct pc_buf ar, as, au, ab, ac, ak, lr, ls, mr, mu, ms;
+	struct pc_buf ar, au, ab, ac, ak;
 	char created[PC_RFC3339_LEN];
-	const char *v[7];
+	const char *v[6];
 	struct store_job *s;
-	struct pair *room, *m;
-	struct pair *marks = NULL;
-	size_t i, n = 0, nmarks = 0;
+	size_t i;
 	enum pc_err e;
 
 	arr_start(&ar);
-	arr_start(&as);
 	arr_start(&au);
 	arr_start(&ab);
 	arr_start(&ac);
 	arr_start(&ak);
-	arr_start(&lr);
-	arr_start(&ls);
-	arr_start(&mr);
-	arr_start(&mu);
-	arr_start(&ms);
-	b->nnew = 0;
+	b->npos = 0;
 	e = PC_OK;
-	if ((marks = calloc(b->nsends + 1, sizeof(*marks))) == NULL)
+	if ((b->pos = calloc(b->nsends + 1, sizeof(*b->pos))) == NULL)
 		e = PC_ERR_NOMEM;
 	if (e == PC_OK)
 		e = arr_open(&ar);
-	if (e == PC_OK)
-		e = arr_open(&as);
 	if (e == PC_OK)
 		e = arr_open(&au);
 	if (e == PC_OK)
@@ -1242,27 +1121,13 @@ batch_insert_send(struct batch *b)
 	if (e == PC_OK)
 		e = arr_open(&ak);
 	for (i = 0; e == PC_OK && i < b->nsends; i++) {
+		if (b->orig[i] != NULL)
+			continue;
 		s = b->sends[i];
-		if (b->orig[i] != NULL || s->dup)
-			continue;
-		room = pair_find(b->rooms, b->nrooms, s->room, 0);
-		m = pair_find(b->members, b->nmembers, s->room, s->user);
-		if (room == NULL || room->seq < 0 || m == NULL) {
-			s->err = PC_ERR_NOT_FOUND;
-			continue;
-		}
-		if ((s->err = m->err) != PC_OK)
-			continue;
-		s->seq = ++room->seq;
-		s->created_ms = b->now_ms;
-		marks[nmarks].room = s->room;
-		marks[nmarks].user = s->user;
-		marks[nmarks].seq = s->seq;
-		nmarks++;
-		n++;
+		s->err = PC_ERR_NOT_FOUND; /* no verdict row: no answer */
+		s->id = -1;
+		b->pos[b->npos++] = i;
 		e = arr_i64(&ar, s->room);
-		if (e == PC_OK)
-			e = arr_i64(&as, s->seq);
 		if (e == PC_OK)
 			e = arr_i64(&au, s->user);
 		if (e == PC_OK)
@@ -1275,8 +1140,6 @@ batch_insert_send(struct batch *b)
 	if (e == PC_OK)
 		e = arr_close(&ar);
 	if (e == PC_OK)
-		e = arr_close(&as);
-	if (e == PC_OK)
 		e = arr_close(&au);
 	if (e == PC_OK)
 		e = arr_close(&ab);
@@ -1284,119 +1147,118 @@ batch_insert_send(struct batch *b)
 		e = arr_close(&ac);
 	if (e == PC_OK)
 		e = arr_close(&ak);
-	if (e != PC_OK || n == 0)
-		goto out;
-	pc_clock_rfc3339(b->now_ms, created, sizeof(created));
-	v[0] = ar.data;
-	v[1] = as.data;
-	v[2] = au.data;
-	v[3] = ab.data;
-	v[4] = ac.data;
-	v[5] = created;
-	v[6] = ak.data;
-	if ((e = store_pipe_send(S_INSERT, 7, v)) != PC_OK)
-		goto out;
-	b->nnew = n;
-	/* rooms.last_seq */
-	e = arr_open(&lr);
-	if (e == PC_OK)
-		e = arr_open(&ls);
-	for (i = 0; e == PC_OK && i < b->nrooms; i++) {
-		if (b->rooms[i].seq < 0)
-			continue;
-		e = arr_i64(&lr, b->rooms[i].room);
-		if (e == PC_OK)
-			e = arr_i64(&ls, b->rooms[i].seq);
+	if (e == PC_OK) {
+		pc_clock_rfc3339(b->now_ms, created, sizeof(created));
+		v[0] = ar.data;
+		v[1] = au.data;
+		v[2] = ab.data;
+		v[3] = ac.data;
+		v[4] = ak.data;
+		v[5] = created;
+		e = store_pipe_send(S_SENDS, 6, v);
 	}
-	if (e == PC_OK)
-		e = arr_close(&lr);
-	if (e == PC_OK)
-		e = arr_close(&ls);
-	v[0] = lr.data;
-	v[1] = ls.data;
-	if (e != PC_OK || (e = store_pipe_send(S_SET_LASTSEQ, 2, v)) != PC_OK)
-		goto out;
-	/* the senders' read markers: the highest seq per (room, user) */
-	qsort(marks, nmarks, sizeof(*marks), pair_cmp);
-	e = arr_open(&mr);
-	if (e == PC_OK)
-		e = arr_open(&mu);
-	if (e == PC_OK)
-		e = arr_open(&ms);
-	for (i = 0; e == PC_OK && i < nmarks; i++) {
-		if (i + 1 < nmarks && pair_cmp(&marks[i], &marks[i + 1]) == 0)
-			continue; /* a later one of the same pair is higher */
-		e = arr_i64(&mr, marks[i].room);
-		if (e == PC_OK)
-			e = arr_i64(&mu, marks[i].user);
-		if (e == PC_OK)
-			e = arr_i64(&ms, marks[i].seq);
-	}
-	if (e == PC_OK)
-		e = arr_close(&mr);
-	if (e == PC_OK)
-		e = arr_close(&mu);
-	if (e == PC_OK)
-		e = arr_close(&ms);
-	v[0] = mr.data;
-	v[1] = mu.data;
-	v[2] = ms.data;
-	if (e == PC_OK)
-		e = store_pipe_send(S_SENDER_READ, 3, v);
-out:
-	free(marks);
 	pc_buf_free(&ar, 0);
-	pc_buf_free(&as, 0);
 	pc_buf_free(&au, 0);
 	pc_buf_free(&ab, 0);
 	pc_buf_free(&ac, 0);
 	pc_buf_free(&ak, 0);
-	pc_buf_free(&lr, 0);
-	pc_buf_free(&ls, 0);
-	pc_buf_free(&mr, 0);
-	pc_buf_free(&mu, 0);
-	pc_buf_free(&ms, 0);
 	return e;
 }
 
-/* The inserted rows' ids, then the two updates' results. */
+/* What each verdict of S_SENDS answers ('o' and 'd' are handled apart). */
 static enum pc_err
-batch_insert_take(struct batch *b)
+batch_verdict_err(char v)
+{
+	switch (v) {
+	case 'm':
+		return PC_ERR_NOT_MEMBER;
+	case 'u':
+		return PC_ERR_NOT_REACHABLE;
+	default:
+		return PC_ERR_NOT_FOUND; /* 'g': never reveal a private room */
+	}
+}
+
+/*
+ * S_SENDS' answer: each send's verdict, then the rows inserted. The seqs
+ * are worked out here the way the statement did (base + rank among the
+ * room's inserted sends, in queue order) and each inserted row is matched
+ * to its send by (room, seq) for its id. A send left without an id (never,
+ * unless the two disagree) answers unavailable: its row is stored, and the
+ * client's resend gets the original ack.
+ */
+static enum pc_err
+batch_sends_take(struct batch *b)
 {
 	PGresult *r;
 	struct store_job *s;
-	size_t i;
+	struct pair *room;
+	size_t i, j, rows = 0;
 	int k;
+	char v;
 
-	if (b->nnew == 0)
-		return PC_OK;
-	if ((r = store_pipe_take(S_INSERT, PGRES_TUPLES_OK)) == NULL)
+	if ((r = store_pipe_take(S_SENDS, PGRES_TUPLES_OK)) == NULL)
 		return PC_ERR_UNAVAILABLE;
-	metrics_batch_rows((size_t)PQntuples(r));
-	/* RETURNING gives (id, room, seq); match each row to its send. Rows
-	 * come back in insertion order in practice, so the search starts where
-	 * the last one matched and usually succeeds at once. */
+	for (k = 0; k < PQntuples(r); k++) {
+		if (val_i64(r, k, 0) != 0)
+			continue;
+		j = (size_t)val_i64(r, k, 1);
+		if (j < 1 || j > b->npos)
+			continue;
+		s = b->sends[b->pos[j - 1]];
+		v = PQgetvalue(r, k, 2)[0];
+		if (v == 'd') {
+			s->err = PC_OK;
+			s->dup = 1;
+			s->id = val_i64(r, k, 4);
+			s->seq = val_i64(r, k, 5);
+			s->created_ms = val_i64(r, k, 6);
+		} else if (v == 'o') {
+			s->err = PC_OK;
+			room = pair_find(b->rooms, b->nrooms, s->room, 0);
+			if (room != NULL)
+				room->seq = val_i64(r, k, 3);
+		} else
+			s->err = batch_verdict_err(v);
+	}
+	for (j = 0; j < b->npos; j++) {
+		s = b->sends[b->pos[j]];
+		if (s->err != PC_OK || s->dup)
+			continue;
+		room = pair_find(b->rooms, b->nrooms, s->room, 0);
+		s->seq = room != NULL ? ++room->seq : -1;
+		s->created_ms = b->now_ms;
+	}
+	/* the inserted rows come after the verdicts, in insertion order in
+	 * practice: the search starts where the last one matched */
 	for (k = 0, i = 0; k < PQntuples(r); k++) {
-		int64_t rr = val_i64(r, k, 1), rs = val_i64(r, k, 2);
+		int64_t rr = val_i64(r, k, 3), rs = val_i64(r, k, 4);
 		size_t tries;
 
-		for (tries = 0; tries < b->nsends;
-		     tries++, i = (i + 1) % b->nsends) {
-			s = b->sends[i];
-			if (s->err == PC_OK && !s->dup && b->orig[i] == NULL &&
+		if (val_i64(r, k, 0) != 1)
+			continue;
+		rows++;
+		for (tries = 0; tries < b->npos;
+		     tries++, i = (i + 1) % b->npos) {
+			s = b->sends[b->pos[i]];
+			if (s->err == PC_OK && !s->dup && s->id < 0 &&
 			    s->room == rr && s->seq == rs) {
-				s->id = val_i64(r, k, 0);
+				s->id = val_i64(r, k, 1);
 				break;
 			}
 		}
 	}
 	PQclear(r);
-	if ((r = store_pipe_take(S_SET_LASTSEQ, PGRES_COMMAND_OK)) == NULL)
-		return PC_ERR_UNAVAILABLE;
-	PQclear(r);
-	if ((r = store_pipe_take(S_SENDER_READ, PGRES_COMMAND_OK)) == NULL)
-		return PC_ERR_UNAVAILABLE;
-	PQclear(r);
+	metrics_batch_rows(rows);
+	for (j = 0; j < b->npos; j++) {
+		s = b->sends[b->pos[j]];
+		if (s->err == PC_OK && !s->dup && s->id < 0) {
+			pc_log_err("room %" PRId64 " seq %" PRId64
+			           ": no inserted row matches",
+			           s->room, s->seq);
+			s->err = PC_ERR_UNAVAILABLE;
+		}
+	}
 	return PC_OK;
 }
 
@@ -1562,10 +1424,8 @@ store_batch_run(struct store_job **jobs, size_t n)
 	b.reads = calloc(n, sizeof(*b.reads));
 	b.orig = calloc(n, sizeof(*b.orig));
 	b.rooms = calloc(n, sizeof(*b.rooms));
-	b.members = calloc(n, sizeof(*b.members));
 	sorted = calloc(n, sizeof(*sorted));
-	if (!b.sends || !b.reads || !b.orig || !b.rooms || !b.members ||
-	    !sorted)
+	if (!b.sends || !b.reads || !b.orig || !b.rooms || !sorted)
 		goto out;
 	for (i = 0; i < n; i++) {
 		jobs[i]->err = PC_OK;
@@ -1591,49 +1451,35 @@ store_batch_run(struct store_job **jobs, size_t n)
 			                    : sorted[i - 1];
 		}
 	}
-	for (i = 0; i < b.nsends; i++) {
+	for (i = 0; i < b.nsends; i++)
 		b.rooms[i].room = b.sends[i]->room;
-		b.members[i].room = b.sends[i]->room;
-		b.members[i].user = b.sends[i]->user;
-	}
 	b.nrooms = pair_unique(b.rooms, b.nsends);
-	b.nmembers = pair_unique(b.members, b.nsends);
 
 	e = PC_ERR_UNAVAILABLE;
 	metrics_batch_begin();
 	if (!store_connected() || PQenterPipelineMode(st.db) != 1)
 		goto out;
 	piped = 1;
-	/* round trip 1: BEGIN, and what the seqs depend on */
+	/* one round trip: everything up to COMMIT goes at once */
 	if (!store_pipe_sql("BEGIN"))
 		goto out;
 	begun = 1;
 	if (b.nsends > 0 && ((e = batch_lock_rooms_send(&b)) != PC_OK ||
-	                     (e = batch_members_send(&b)) != PC_OK ||
-	                     (e = batch_dedupe_send(&b)) != PC_OK))
+	                     (e = batch_sends_send(&b)) != PC_OK))
 		goto out;
-	e = PC_ERR_UNAVAILABLE;
-	if (!store_pipe_sync() ||
-	    (r = store_pipe_result("BEGIN", PGRES_COMMAND_OK)) == NULL)
-		goto out;
-	PQclear(r);
-	if (b.nsends > 0 && ((e = batch_lock_rooms_take(&b)) != PC_OK ||
-	                     (e = batch_members_take(&b)) != PC_OK ||
-	                     (e = batch_dedupe_take(&b)) != PC_OK))
-		goto out;
-	e = PC_ERR_UNAVAILABLE;
-	if (!store_pipe_wait_sync())
-		goto out;
-	/* round trip 2: the writes and COMMIT */
-	if ((b.nsends > 0 && (e = batch_insert_send(&b)) != PC_OK) ||
-	    (e = batch_reads_send(&b)) != PC_OK)
+	if ((e = batch_reads_send(&b)) != PC_OK)
 		goto out;
 	e = PC_ERR_UNAVAILABLE;
 	if (!store_pipe_sql("COMMIT") || !store_pipe_sync())
 		goto out;
-	commit_sent = 1;
-	if ((e = batch_insert_take(&b)) != PC_OK ||
-	    (e = batch_reads_take(&b)) != PC_OK)
+	commit_sent = 1; /* from here on a lost connection is uncertain */
+	if ((r = store_pipe_result("BEGIN", PGRES_COMMAND_OK)) == NULL)
+		goto out;
+	PQclear(r);
+	if (b.nsends > 0 && ((e = batch_lock_rooms_take(&b)) != PC_OK ||
+	                     (e = batch_sends_take(&b)) != PC_OK))
+		goto out;
+	if ((e = batch_reads_take(&b)) != PC_OK)
 		goto out;
 	begun = 0;
 	e = PC_ERR_UNAVAILABLE;
@@ -1670,7 +1516,7 @@ out:
 	free(b.reads);
 	free(b.orig);
 	free(b.rooms);
-	free(b.members);
+	free(b.pos);
 	free(b.readv);
 	free(sorted);
 	return res;
