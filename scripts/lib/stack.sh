@@ -189,7 +189,7 @@ pc_ws_setting() {
 # the socket past it is refused at the upgrade with 429 (websocketd's
 # --maxforks, divided among the processes), so a flood of connections costs
 # at most that many processes. A worker is one thread with ipc:// brokers
-# (ws-worker/splink.h), 7 with a tcp:// or tls+tcp:// one (libnng's small
+# (common/splink.h), 7 with a tcp:// or tls+tcp:// one (libnng's small
 # pool, scripts/lib/nng.sh; 14 with Debian's), and every thread takes one of
 # kernel.pid_max's pids (32,768 by default): 4,000 such workers are 28,000
 # threads. More needs a raised pid_max (as root: sysctl

@@ -124,7 +124,7 @@ def _threads(pid):
 def test_a_worker_is_one_thread(stack, new_user):
     """An operator's pid budget (kernel.pid_max, systemd's TasksMax) counts
     threads: with its broker on ipc:// a worker speaks NNG's protocol in its
-    own thread (ws-worker/splink.h) and starts none, while signed in and
+    own thread (common/splink.h) and starts none, while signed in and
     after traffic both ways."""
     u = new_user()
     room = make_room(u)

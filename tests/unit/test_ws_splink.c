@@ -1,6 +1,6 @@
 /*
  * test_ws_splink.c: the worker's own PAIR1-over-ipc speaker
- * (ws-worker/splink.h) against a raw Unix-socket peer written here byte by
+ * (common/splink.h) against a raw Unix-socket peer written here byte by
  * byte, for what a libnng peer never sends (test_ws_bridge.c covers the
  * real one): frames split at every byte, a frame header and body across
  * reads, a hop count over NNG's limit (dropped) and over 255 (the pipe

@@ -1,15 +1,18 @@
 /*
- * splink.h: a PAIR1 peer of the broker's NNG socket over ipc://, spoken by
- * the worker itself, in its one thread (bridge.h uses it for ipc:// brokers).
+ * splink.h: one end of a PAIR1 connection over ipc://, in NNG's own wire
+ * format, spoken by the program itself in its own thread: the worker's
+ * dialling end (ws-worker/bridge.h uses it for ipc:// brokers) and the
+ * broker's accepted ends (broker/link.c, splink_adopt).
  *
  * Why not libnng here: libnng starts its thread pool (7 threads with the
  * small pool, 14 with Debian's) in every process that opens a socket, and
- * every message then crosses two of those threads before the worker's own
+ * every message then crosses two of those threads before the program's own
  * loop sees it. One process per WebSocket multiplies both: at 10,000
  * sockets that was 70,000 threads, ~50 KiB of stacks and heap per worker,
- * and about a third of a worker's CPU per message (bench/README.md). The
- * broker keeps libnng; what crosses the socket is NNG's own wire format,
- * byte for byte (NNG's "SP over IPC" mapping and its PAIR1 protocol):
+ * and about a third of a worker's CPU per message (bench/README.md); in the
+ * broker, each message to N workers was N hand-offs to NNG's threads. What
+ * crosses the socket is NNG's own wire format, byte for byte (NNG's "SP
+ * over IPC" mapping and its PAIR1 protocol), so either end may be libnng:
  *
  *   - on connect each side sends 8 bytes: 00 'S' 'P' 00, the protocol as
  *     16 bits big-endian (PAIR1 = 0x0011), then 00 00;
@@ -46,8 +49,8 @@
 #define SPLINK_REDIAL_MIN_MS 100
 #define SPLINK_REDIAL_MAX_MS 1000
 #define SPLINK_PROTO_PAIR1   0x0011
-#define SPLINK_HOPS_MAX      8   /* NNG's default NNG_OPT_MAXTTL */
-#define SPLINK_HEAD          9   /* type byte + 64-bit length */
+#define SPLINK_HOPS_MAX      8 /* NNG's default NNG_OPT_MAXTTL */
+#define SPLINK_HEAD          9 /* type byte + 64-bit length */
 #define SPLINK_HOPS_LEN      4
 #define SPLINK_RX_START      16384
 #define SPLINK_TX_START      4096
@@ -57,20 +60,21 @@ enum splink_state { SPLINK_DOWN, SPLINK_HELLO, SPLINK_UP };
 
 struct splink {
 	char path[SPLINK_PATH_MAX];
-	size_t max_msg;       /* the largest body accepted */
-	size_t tx_max;        /* bytes that may wait to be sent */
-	int fd;               /* -1 while down */
+	size_t max_msg; /* the largest body accepted */
+	size_t tx_max;  /* bytes that may wait to be sent */
+	int fd;         /* -1 while down */
 	enum splink_state state;
-	int64_t redial_at;    /* mono ms: the next dial while down */
+	int64_t redial_at; /* mono ms: the next dial while down */
 	int backoff_ms;
-	unsigned pipe;        /* counts the connections that came up */
-	int broken;           /* an error seen while sending: close on io */
-	int went, came;       /* not yet told (splink_events) */
+	unsigned pipe;  /* counts the connections that came up */
+	int broken;     /* an error seen while sending: close on io */
+	int adopted;    /* accepted (splink_adopt): never redialled */
+	int went, came; /* not yet told (splink_events) */
 	unsigned char hello[8];
 	size_t hello_got;
-	unsigned char *rx;    /* bytes read; rx_off .. rx_len not handed out */
+	unsigned char *rx; /* bytes read; rx_off .. rx_len not handed out */
 	size_t rx_cap, rx_len, rx_off;
-	unsigned char *tx;    /* bytes to write; tx_off .. tx_len left */
+	unsigned char *tx; /* bytes to write; tx_off .. tx_len left */
 	size_t tx_cap, tx_len, tx_off;
 };
 
@@ -81,6 +85,15 @@ struct splink {
  */
 enum pc_err splink_open(struct splink *l, const char *path, size_t max_msg,
                         size_t tx_max, int64_t now_ms);
+/*
+ * The accepting end: l takes fd (a connected, non-blocking Unix socket
+ * whose peer's uid the caller checked), writes its greeting and waits for
+ * the peer's, as the dialling end does; once closed (splink_io, a went) it
+ * stays DOWN. PC_OK, or PC_ERR_UNAVAILABLE (the greeting could not be
+ * written; fd is closed).
+ */
+enum pc_err splink_adopt(struct splink *l, int fd, size_t max_msg,
+                         size_t tx_max, int64_t now_ms);
 /* Closes the connection and frees the buffers; l may be zeroed. */
 void splink_close(struct splink *l);
 /* The one descriptor to poll (fd -1 while down): POLLIN, and POLLOUT while

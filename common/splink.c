@@ -1,6 +1,6 @@
 /*
- * splink.c: NNG's PAIR1 over ipc://, dialled and spoken in the worker's own
- * thread (splink.h says why and what the bytes are).
+ * splink.c: NNG's PAIR1 over ipc://, dialled (or accepted) and spoken in the
+ * program's own thread (splink.h says why and what the bytes are).
  *
  * One connection at a time, in three states: DOWN (no descriptor; dial at
  * redial_at), HELLO (connected, our 8-byte greeting written, the broker's
@@ -24,6 +24,8 @@
 
 #define SPLINK_HELLO_MS 5000 /* a broker that accepts but never greets */
 #define SPLINK_MSG_TYPE 0x01 /* NNG's IPC message type */
+/* Which end, for the log. */
+#define SPLINK_WHO(l) ((l)->adopted ? "worker link" : "broker link")
 
 static void
 splink_put64(unsigned char *p, uint64_t v)
@@ -94,6 +96,10 @@ splink_down(struct splink *l, int64_t now_ms)
 	l->rx_len = l->rx_off = l->tx_len = l->tx_off = 0;
 	splink_shrink(&l->rx, &l->rx_cap);
 	splink_shrink(&l->tx, &l->tx_cap);
+	if (l->adopted) {
+		l->redial_at = INT64_MAX; /* the peer dials again, not us */
+		return;
+	}
 	l->redial_at = now_ms + l->backoff_ms;
 	l->backoff_ms = l->backoff_ms * 2 > SPLINK_REDIAL_MAX_MS
 	                        ? SPLINK_REDIAL_MAX_MS
@@ -108,13 +114,15 @@ splink_flush(struct splink *l)
 	ssize_t n;
 
 	while (l->tx_off < l->tx_len) {
-		n = splink_write(l->fd, l->tx + l->tx_off, l->tx_len - l->tx_off);
+		n = splink_write(l->fd, l->tx + l->tx_off,
+		                 l->tx_len - l->tx_off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return PC_OK;
 		if (n <= 0) {
-			pc_log_warn("broker link: send: %s", strerror(errno));
+			pc_log_warn("%s: send: %s", SPLINK_WHO(l),
+			            strerror(errno));
 			l->broken = 1;
 			return PC_ERR_UNAVAILABLE;
 		}
@@ -133,8 +141,14 @@ splink_dial(struct splink *l, int64_t now_ms)
 	struct sockaddr_un sun;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
-	unsigned char greet[8] = {0, 'S', 'P', 0, SPLINK_PROTO_PAIR1 >> 8,
-	                          SPLINK_PROTO_PAIR1 & 0xff, 0, 0};
+	unsigned char greet[8] = {0,
+	                          'S',
+	                          'P',
+	                          0,
+	                          SPLINK_PROTO_PAIR1 >> 8,
+	                          SPLINK_PROTO_PAIR1 & 0xff,
+	                          0,
+	                          0};
 	const char *what = NULL;
 
 	memset(&sun, 0, sizeof(sun));
@@ -145,8 +159,7 @@ splink_dial(struct splink *l, int64_t now_ms)
 		what = "socket";
 	else if (connect(l->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		what = NULL; /* not there (yet), or its backlog is full */
-	else if (getsockopt(l->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) <
-	         0)
+	else if (getsockopt(l->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
 		what = "SO_PEERCRED";
 	else if (cred.uid != getuid()) {
 		pc_log_err("broker pipe from uid %lu refused",
@@ -186,6 +199,35 @@ splink_open(struct splink *l, const char *path, size_t max_msg, size_t tx_max,
 	return PC_OK;
 }
 
+enum pc_err
+splink_adopt(struct splink *l, int fd, size_t max_msg, size_t tx_max,
+             int64_t now_ms)
+{
+	static const unsigned char greet[8] = {0,
+	                                       'S',
+	                                       'P',
+	                                       0,
+	                                       SPLINK_PROTO_PAIR1 >> 8,
+	                                       SPLINK_PROTO_PAIR1 & 0xff,
+	                                       0,
+	                                       0};
+
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->adopted = 1;
+	l->max_msg = max_msg;
+	l->tx_max = tx_max;
+	l->state = SPLINK_HELLO;
+	l->redial_at = now_ms + SPLINK_HELLO_MS;
+	if (splink_write(fd, greet, sizeof(greet)) != (ssize_t)sizeof(greet)) {
+		close(fd);
+		l->fd = -1;
+		l->state = SPLINK_DOWN;
+		return PC_ERR_UNAVAILABLE;
+	}
+	return PC_OK;
+}
+
 void
 splink_close(struct splink *l)
 {
@@ -196,8 +238,8 @@ splink_close(struct splink *l)
 	free(l->rx);
 	free(l->tx);
 	l->rx = l->tx = NULL;
-	l->rx_cap = l->tx_cap = l->rx_len = l->rx_off = l->tx_len =
-	        l->tx_off = 0;
+	l->rx_cap = l->tx_cap = l->rx_len = l->rx_off = l->tx_len = l->tx_off =
+	        0;
 }
 
 void
@@ -242,12 +284,11 @@ splink_wait_ms(const struct splink *l, int64_t now_ms)
 {
 	if (l->broken || (l->state == SPLINK_UP && splink_frame_ready(l)))
 		return 0;
-	if (l->state == SPLINK_UP)
+	if (l->state == SPLINK_UP || (l->adopted && l->state == SPLINK_DOWN))
 		return -1;
-	return l->redial_at <= now_ms ? 0
-	       : l->redial_at - now_ms > 60000
-	               ? 60000
-	               : (int)(l->redial_at - now_ms);
+	return l->redial_at <= now_ms          ? 0
+	       : l->redial_at - now_ms > 60000 ? 60000
+	                                       : (int)(l->redial_at - now_ms);
 }
 
 /* Reads the broker's greeting. 0 to go on, -1 when the link must close. */
@@ -256,7 +297,8 @@ splink_hello_in(struct splink *l)
 {
 	ssize_t n;
 
-	n = read(l->fd, l->hello + l->hello_got, sizeof(l->hello) - l->hello_got);
+	n = read(l->fd, l->hello + l->hello_got,
+	         sizeof(l->hello) - l->hello_got);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0)
@@ -267,7 +309,7 @@ splink_hello_in(struct splink *l)
 	if (l->hello[0] != 0 || l->hello[1] != 'S' || l->hello[2] != 'P' ||
 	    l->hello[3] != 0 || l->hello[6] != 0 || l->hello[7] != 0 ||
 	    (l->hello[4] << 8 | l->hello[5]) != SPLINK_PROTO_PAIR1) {
-		pc_log_err("broker link: not an NNG PAIR1 peer");
+		pc_log_err("%s: not an NNG PAIR1 peer", SPLINK_WHO(l));
 		return -1;
 	}
 	l->state = SPLINK_UP;
@@ -295,18 +337,18 @@ splink_read(struct splink *l)
 	}
 	have = l->rx_len;
 	if (splink_head_bad(l)) {
-		pc_log_err("broker link: bad frame (type %u, %llu bytes): closed",
-		           l->rx[0], (unsigned long long)splink_get64(l->rx + 1));
+		pc_log_err("%s: bad frame (type %u, %llu bytes): closed",
+		           SPLINK_WHO(l), l->rx[0],
+		           (unsigned long long)splink_get64(l->rx + 1));
 		return -1;
 	}
-	if (have >= SPLINK_HEAD &&
-	    SPLINK_HEAD + splink_get64(l->rx + 1) > want)
+	if (have >= SPLINK_HEAD && SPLINK_HEAD + splink_get64(l->rx + 1) > want)
 		want = SPLINK_HEAD + (size_t)splink_get64(l->rx + 1);
 	if (have == l->rx_cap || want > l->rx_cap) {
 		if (want <= l->rx_cap)
 			want = l->rx_cap * 2; /* a burst: read more at once */
 		if ((grown = realloc(l->rx, want)) == NULL) {
-			pc_log_err("broker link: out of memory");
+			pc_log_err("%s: out of memory", SPLINK_WHO(l));
 			return -1;
 		}
 		l->rx = grown;
@@ -317,7 +359,8 @@ splink_read(struct splink *l)
 		return 0;
 	if (n <= 0) {
 		if (n < 0)
-			pc_log_warn("broker link: read: %s", strerror(errno));
+			pc_log_warn("%s: read: %s", SPLINK_WHO(l),
+			            strerror(errno));
 		return -1;
 	}
 	l->rx_len += (size_t)n;
@@ -327,20 +370,21 @@ splink_read(struct splink *l)
 void
 splink_io(struct splink *l, const struct pollfd *fd, int64_t now_ms)
 {
-	short rev = fd != NULL && fd->fd == l->fd && l->fd >= 0 ? fd->revents
-	                                                         : 0;
+	short rev =
+	        fd != NULL && fd->fd == l->fd && l->fd >= 0 ? fd->revents : 0;
 	int bad = l->broken;
 
 	if (l->state == SPLINK_DOWN) {
-		if (now_ms >= l->redial_at)
+		if (!l->adopted && now_ms >= l->redial_at)
 			splink_dial(l, now_ms);
 		return;
 	}
 	if (!bad && l->state == SPLINK_HELLO) {
 		if (rev & (POLLIN | POLLHUP | POLLERR))
 			bad = splink_hello_in(l) < 0;
-		if (!bad && l->state == SPLINK_HELLO && now_ms >= l->redial_at) {
-			pc_log_warn("broker link: no greeting");
+		if (!bad && l->state == SPLINK_HELLO &&
+		    now_ms >= l->redial_at) {
+			pc_log_warn("%s: no greeting", SPLINK_WHO(l));
 			bad = 1;
 		}
 	} else if (!bad) {
@@ -351,7 +395,7 @@ splink_io(struct splink *l, const struct pollfd *fd, int64_t now_ms)
 		    !splink_frame_ready(l))
 			bad = splink_read(l) < 0;
 		if (!bad && splink_head_bad(l)) {
-			pc_log_err("broker link: bad frame: closed");
+			pc_log_err("%s: bad frame: closed", SPLINK_WHO(l));
 			bad = 1;
 		}
 		if (!bad && (rev & POLLOUT))
@@ -382,7 +426,7 @@ splink_recv(struct splink *l, const unsigned char **msg, size_t *len)
 		if (f[0] != SPLINK_MSG_TYPE || flen < SPLINK_HOPS_LEN ||
 		    flen > l->max_msg + SPLINK_HOPS_LEN ||
 		    (hops = splink_get32(f + SPLINK_HEAD)) > 0xff) {
-			pc_log_err("broker link: bad frame: closed");
+			pc_log_err("%s: bad frame: closed", SPLINK_WHO(l));
 			l->broken = 1;
 			break;
 		}
