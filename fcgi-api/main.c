@@ -27,9 +27,13 @@
  * connection is closed at once (FCGX_Detach): libfcgi otherwise shuts down
  * its write side and waits for the web server to close first, which kept
  * the thread from its next request for a round trip through the web
- * server. That wait guards against a TCP reset destroying the answer when
- * unread request bytes remain; a Unix socket has no reset: bytes queued
- * for the peer stay readable after close. On TCP the wait stays.
+ * server. That wait guards against a reset destroying the answer when
+ * unread request bytes remain, so the close is at once only when none can:
+ * the request had no body or all of it was read. (Closing a Unix socket
+ * with unread bytes in it sets ECONNRESET on the peer too: nginx, still
+ * sending a 100 KB body to an API that had answered 413 after 64 KiB, then
+ * failed the request now and then, test_deploy_nginx.py's 413 test.) On
+ * TCP the wait stays.
  *
  * Shutdown: SIGTERM and SIGINT are blocked in every thread and taken by
  * sigwait in the main thread, which sets FCGX_ShutdownPending and nudges
@@ -143,6 +147,17 @@ main_read(void *arg, char *buf, int n)
 	return FCGX_GetStr(buf, n, (FCGX_Stream *)arg);
 }
 
+/* Non-zero when the web server has nothing more to send on r: no body,
+ * or all of it read (see the top: only then is closing at once safe). */
+static int
+main_body_done(FCGX_Request *r)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
+
+	return cl == NULL || cl[0] == '\0' || strcmp(cl, "0") == 0 ||
+	       FCGX_HasSeenEOF(r->in) == EOF;
+}
+
 static void
 main_handle(const struct api_env *env, FCGX_Request *r, struct db *db,
             struct pc_buf *out)
@@ -161,7 +176,7 @@ main_handle(const struct api_env *env, FCGX_Request *r, struct db *db,
 			pc_log_debug("answer not sent: %s", strerror(errno));
 		r->out->wasFCloseCalled = 1;
 		r->err->wasFCloseCalled = 1;
-		if (main_unix)
+		if (main_unix && main_body_done(r))
 			FCGX_Detach(r);
 	}
 	pc_log_debug("%s %s -> %d", req.method,
