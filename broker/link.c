@@ -25,9 +25,11 @@
 #include <nng/protocol/pipeline0/pull.h>
 #include <nng/transport/ipc/ipc.h>
 
+#include "clock.h"
 #include "idmap.h"
 #include "link.h"
 #include "log.h"
+#include "splisten.h"
 
 #define LINK_SOCK_SENDBUF 8192 /* the socket's shared queue (NNG's maximum) */
 
@@ -220,6 +222,13 @@ link_pipe_free(struct link_pipe *lp)
 	free(lp);
 }
 
+/* splisten's events: its connections are pipes like NNG's. */
+static void
+link_native_ev(uint32_t pipe, int add)
+{
+	link_queue_ev(pipe, add);
+}
+
 static enum pc_err
 link_listen(nng_socket *s, int is_workers, const char *dir, const char *name)
 {
@@ -232,6 +241,11 @@ link_listen(nng_socket *s, int is_workers, const char *dir, const char *name)
 		pc_log_err("%s: the socket path is longer than 107 bytes", url);
 		return PC_ERR_SYSTEM;
 	}
+	/* Workers on this machine: splisten, without NNG's threads. The NNG
+	 * socket stays for tcp:// and tls+tcp:// workers (link_listen_net). */
+	if (is_workers && splisten_open(url + 6, lk.uid, PC_WIRE_MAX,
+	                                lk.queue_max, link_native_ev) != PC_OK)
+		return PC_ERR_SYSTEM;
 	rv = is_workers ? nng_pair1_open_poly(s) : nng_pull0_open(s);
 	if (rv != 0)
 		goto fail;
@@ -245,8 +259,11 @@ link_listen(nng_socket *s, int is_workers, const char *dir, const char *name)
 	                                     : (void *)&lk.api)) != 0 ||
 	    (rv = nng_pipe_notify(*s, NNG_PIPE_EV_REM_POST, link_pipe_cb,
 	                          is_workers ? (void *)&lk.workers
-	                                     : (void *)&lk.api)) != 0 ||
-	    (rv = nng_listener_create(&l, *s, url)) != 0 ||
+	                                     : (void *)&lk.api)) != 0)
+		goto fail;
+	if (is_workers)
+		return PC_OK;
+	if ((rv = nng_listener_create(&l, *s, url)) != 0 ||
 	    (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600)) !=
 	            0 ||
 	    (rv = nng_listener_start(l, 0)) != 0)
@@ -306,6 +323,7 @@ link_close(void)
 	pthread_mutex_lock(&lk.mu);
 	lk.closed = 1;
 	pthread_mutex_unlock(&lk.mu);
+	splisten_close();
 	if (lk.w_open)
 		nng_close(lk.workers);
 	if (lk.a_open)
@@ -358,6 +376,24 @@ int
 link_events_fd(void)
 {
 	return lk.efd;
+}
+
+int
+link_native_fd(void)
+{
+	return splisten_fd();
+}
+
+void
+link_io(void)
+{
+	splisten_io(pc_clock_mono_ms());
+}
+
+int
+link_pending(void)
+{
+	return splisten_ready();
 }
 
 /* Handles queued events; reads the eventfd only when asked (the main loop
@@ -433,8 +469,25 @@ enum pc_err
 link_recv_worker(nng_msg **msg, uint32_t *pipe)
 {
 	nng_msg *m;
+	const unsigned char *body;
+	size_t len;
+	uint32_t id;
 	int rv;
 
+	if (splisten_recv(&id, &body, &len) == PC_OK) {
+		/* copied into an NNG message: callers free what they got */
+		if (nng_msg_alloc(&m, len) != 0) {
+			pc_log_err("out of memory: closing pipe %" PRIu32, id);
+			link_close_pipe(id);
+			return PC_ERR_NOT_FOUND;
+		}
+		if (len > 0)
+			memcpy(nng_msg_body(m), body, len);
+		link_events_take(0);
+		*pipe = id;
+		*msg = m;
+		return PC_OK;
+	}
 	if (!lk.w_open)
 		return PC_ERR_NOT_FOUND;
 	if ((rv = link_recv_now(lk.workers, &m)) != 0) {
@@ -475,6 +528,10 @@ link_close_pipe(uint32_t pipe)
 			frame_unref(lp->q[(lp->head + i) % lp->cap].f);
 		lp->head = lp->count = lp->bytes = 0;
 		lp->closing = 1;
+	}
+	if (splisten_is(pipe)) {
+		splisten_drop(pipe); /* its removal event is queued now */
+		return;
 	}
 	p.id = pipe;
 	nng_pipe_close(p);
@@ -660,9 +717,28 @@ link_send_one(struct link_pipe *lp, uint16_t flags)
 	nng_pipe np = NNG_PIPE_INITIALIZER;
 	nng_msg *m;
 	size_t taken;
+	enum pc_err rv;
 
 	if ((m = link_build(lp, flags, &taken)) == NULL)
 		return -1;
+	if (splisten_is(lp->id)) {
+		/* a write into the worker's socket; what it cannot take yet
+		 * waits in the link, up to queue_max, then the pipe closes */
+		rv = splisten_send(lp->id, nng_msg_body(m), nng_msg_len(m),
+		                   NULL, 0);
+		nng_msg_free(m);
+		if (rv != PC_OK) {
+			lk.overflows++;
+			pc_log_warn("pipe %" PRIu32 ": its socket is full or "
+			            "failed; closing it (the worker re-syncs)",
+			            lp->id);
+			link_close_pipe(lp->id);
+			return 0;
+		}
+		lk.msgs++;
+		link_pop(lp, taken);
+		return 0;
+	}
 	np.id = lp->id;
 	nng_msg_set_pipe(m, np);
 	if (link_send_now(lk.workers, m) != 0) {
@@ -725,6 +801,20 @@ link_flush(int64_t now_us)
 		lp = idmap_get(&lk.pipes, lk.dirty[i]);
 		if (lp == NULL)
 			continue; /* gone: drop from the list */
+		if (splisten_is(lp->id)) {
+			/* no window: the socket and splink's buffer queue it */
+			while (lp->count > 0 && !lp->closing &&
+			       link_send_one(lp, 0) == 0)
+				;
+			if (lp->count == 0 || lp->closing) {
+				lp->dirty = 0;
+				continue;
+			}
+			lk.dirty[k++] = lk.dirty[i]; /* out of memory: later */
+			if (wait < 0 || LINK_GAP_US < wait)
+				wait = LINK_GAP_US;
+			continue;
+		}
 		if (!full && lp->count > 0 && !lp->closing)
 			full = (lp->credit ? link_flush_credit(lp)
 			                   : link_flush_paced(lp, now_us)) != 0;

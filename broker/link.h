@@ -1,9 +1,16 @@
 /*
- * link.h: the broker's NNG sockets and everything about pipes.
+ * link.h: the broker's sockets and everything about pipes.
  *
- * Workers dial ipc://DIR/workers, a PAIR1 socket in polyamorous mode: every
+ * Workers on this machine dial ipc://DIR/workers, which splisten.h serves
+ * without libnng (NNG's PAIR1 bytes, the main thread, epoll): each
+ * connection is a pipe whose id has SPLISTEN_ID_BIT set, its messages are
+ * written straight into its socket (no window, no credit: nothing is
+ * dropped there), and what the socket cannot take yet waits, up to
+ * queue_max bytes, before the pipe is closed. Workers on other machines
+ * (link_listen_net) dial a libnng PAIR1 socket in polyamorous mode: every
  * received message names the pipe (worker) it came from, and every message
- * the broker sends is addressed to one pipe (nng_msg_set_pipe). The API dials
+ * the broker sends is addressed to one pipe (nng_msg_set_pipe); what
+ * follows about NNG's queues, the window and credit is about those. The API dials
  * ipc://DIR/api, a PUSH to the broker's PULL, for notifications. DIR is made
  * 0700 when missing, both listeners are 0600, and a pipe whose peer uid is not
  * the broker's own is closed before it is added (NNG_PIPE_EV_ADD_PRE).
@@ -68,10 +75,17 @@ enum pc_err link_open(const char *dir, size_t queue_max,
 void link_close(void);
 
 /* Pollable descriptors (never read them): workers' and API's messages, and
- * pipe events. */
+ * pipe events; and the local workers' connections (splisten.h), after whose
+ * POLLIN link_io is due. */
 int link_workers_fd(void);
 int link_api_fd(void);
 int link_events_fd(void);
+int link_native_fd(void);
+/* The local workers' I/O: accepts, reads, writes (splisten_io). */
+void link_io(void);
+/* Non-zero when a local worker's message is already read: poll must not
+ * wait. */
+int link_pending(void);
 
 /*
  * Receives one worker message without blocking: PC_OK with *msg (the caller

@@ -5,13 +5,16 @@
  * read through a signalfd, before any thread exists so NNG's and the store's
  * threads never take them), the JWT secret, the database and its advisory
  * lock (a second broker on the same database exits here with a clear
- * message), then the NNG listeners, then one loop.
+ * message), then the listeners, then one loop.
  *
  * Threads: this main thread owns every pipe, room and subscription and is
  * the only one that sends to workers; the store thread (store.c) owns the
- * PostgreSQL connection; NNG runs its own. The loop polls the workers' and
- * the API's sockets, the pipe-event and store eventfds and the signalfd, with
- * a timeout for the one-second TICK and for paced sends (link.c).
+ * PostgreSQL connection; NNG runs its own (for the API and for workers on
+ * other machines; local workers are served in this thread, splisten.h).
+ * The loop polls the local workers' epoll set, the NNG sockets, the
+ * pipe-event and store eventfds and the signalfd, with a timeout for the
+ * one-second TICK and for paced sends (link.c), and none while local
+ * workers' messages already read wait.
  * SIGTERM/SIGINT stop it and everything is freed, so LeakSanitizer is quiet.
  */
 #include <errno.h>
@@ -47,7 +50,7 @@
 #define MAIN_TICK_MS    1000
 #define MAIN_STATS_MS   60000
 
-enum { FD_SIG, FD_WORKERS, FD_API, FD_EVENTS, FD_STORE, FD__MAX };
+enum { FD_SIG, FD_WORKERS, FD_NATIVE, FD_API, FD_EVENTS, FD_STORE, FD__MAX };
 
 static void
 usage(void)
@@ -139,6 +142,7 @@ main_loop(int sfd)
 	memset(pfd, 0, sizeof(pfd));
 	pfd[FD_SIG].fd = sfd;
 	pfd[FD_WORKERS].fd = link_workers_fd();
+	pfd[FD_NATIVE].fd = link_native_fd();
 	pfd[FD_API].fd = link_api_fd();
 	pfd[FD_EVENTS].fd = link_events_fd();
 	pfd[FD_STORE].fd = store_fd();
@@ -153,6 +157,8 @@ main_loop(int sfd)
 			t_us = 0;
 		if (wait_us >= 0 && wait_us < t_us)
 			t_us = wait_us;
+		if (link_pending())
+			t_us = 0; /* messages already read wait */
 		ts.tv_sec = t_us / 1000000;
 		ts.tv_nsec = (t_us % 1000000) * 1000;
 		if (ppoll(pfd, FD__MAX, &ts, NULL) < 0 && errno != EINTR) {
@@ -161,6 +167,8 @@ main_loop(int sfd)
 		}
 		if ((pfd[FD_SIG].revents & POLLIN) && main_stopped(sfd))
 			break;
+		if (pfd[FD_NATIVE].revents & POLLIN)
+			link_io();
 		if (pfd[FD_EVENTS].revents & POLLIN)
 			link_events();
 		for (i = 0; i < MAIN_RECV_BATCH &&

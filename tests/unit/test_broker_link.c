@@ -1,11 +1,17 @@
 /*
- * test_broker_link.c: the broker's per-pipe outbox and its credit flow
- * control (broker/link.h) against a worker stand-in, a PAIR1 dialer on
- * ipc:// in a scratch directory: in credit mode at most LINK_WINDOW NNG
- * messages are on their way, sent at once (no timer), the one that fills the
- * window asks for a CREDIT, nothing more goes until link_credit, and then
- * everything that waited goes in one BATCH, in order. A pipe without credit
- * is paced (a timer is returned).
+ * test_broker_link.c: the broker's per-pipe outbox (broker/link.h) against
+ * a worker stand-in, a libnng PAIR1 dialer.
+ *
+ * Over ipc:// (a scratch directory) the broker serves it without libnng
+ * (splisten.h), so this is also the check that NNG's own dialer and
+ * splisten agree on the bytes: everything queued goes at once, batched, in
+ * order, never asking for credit, and a worker that stops reading is cut
+ * off at queue_max. Over tcp:// (libnng's listener, as for workers on other
+ * machines) the credit flow control holds: at most LINK_WINDOW NNG messages
+ * are on their way, sent at once (no timer), the one that fills the window
+ * asks for a CREDIT, nothing more goes until link_credit, and then
+ * everything that waited goes in one BATCH, in order. A pipe without
+ * credit is paced (a timer is returned).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,8 +19,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,41 +46,86 @@ on_removed(uint32_t pipe)
 	(void)pipe;
 }
 
+/* A free TCP port on 127.0.0.1. */
+static unsigned
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/* The broker's link, and a worker dialled in over tcp:// or ipc://. */
 static int
-setup(void **state)
+setup_with(void **state, int tcp)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	char url[128];
+	char url[128], api[128];
 	struct pc_wire_hdr h;
 	unsigned char hdr[PC_WIRE_HDR_LEN];
 	nng_msg *m;
 	int64_t end;
+	int rv;
 
 	assert_non_null(e);
 	snprintf(e->dir, sizeof(e->dir), "/tmp/pc-lnk-XXXXXX");
 	assert_non_null(mkdtemp(e->dir));
 	assert_int_equal(link_open(e->dir, 1 << 20, on_removed), PC_OK);
-	snprintf(url, sizeof(url), "ipc://%s/workers", e->dir);
+	if (tcp) {
+		snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", free_port());
+		snprintf(api, sizeof(api), "tcp://127.0.0.1:%u", free_port());
+		assert_int_equal(link_listen_net(url, api, NULL), PC_OK);
+	} else
+		snprintf(url, sizeof(url), "ipc://%s/workers", e->dir);
 	assert_int_equal(nng_pair1_open(&e->w), 0);
 	assert_int_equal(nng_socket_set_ms(e->w, NNG_OPT_RECVTIMEO, 3000), 0);
-	assert_int_equal(nng_dial(e->w, url, NULL, 0), 0);
-	/* one message makes the pipe known, with its id */
+	assert_int_equal(nng_dial(e->w, url, NULL, NNG_FLAG_NONBLOCK), 0);
+	/* one message makes the pipe known, with its id (the broker's loop
+	 * runs here: link_io accepts and greets) */
 	memset(&h, 0, sizeof(h));
 	h.version = PC_WIRE_VERSION;
 	h.type = PC_WIRE_PING;
 	pc_wire_pack(&h, hdr);
 	assert_int_equal(nng_msg_alloc(&m, 0), 0);
 	assert_int_equal(nng_msg_append(m, hdr, sizeof(hdr)), 0);
-	assert_int_equal(nng_sendmsg(e->w, m, 0), 0);
 	end = pc_clock_mono_ms() + 3000;
+	while ((rv = nng_sendmsg(e->w, m, NNG_FLAG_NONBLOCK)) != 0) {
+		assert_int_equal(rv, NNG_EAGAIN);
+		assert_true(pc_clock_mono_ms() < end);
+		link_io();
+		usleep(1000);
+	}
 	while (link_recv_worker(&m, &e->pipe) != PC_OK) {
 		assert_true(pc_clock_mono_ms() < end);
+		link_io();
 		usleep(1000);
 	}
 	nng_msg_free(m);
 	assert_true(link_alive(e->pipe));
+	assert_int_equal(e->pipe >= 0x80000000u, !tcp);
 	*state = e;
 	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_with(state, 1);
+}
+
+static int
+setup_ipc(void **state)
+{
+	return setup_with(state, 0);
 }
 
 static int
@@ -209,10 +262,65 @@ test_paced_without_credit(void **state)
 	assert_int_equal(o.flags & PC_WIRE_F_CREDIT, 0);
 }
 
+static void
+test_ipc_sends_at_once_without_credit(void **state)
+{
+	struct env *e = *state;
+	struct pc_wire_hdr o;
+	int64_t seqs[16], now = pc_clock_mono_ms() * 1000;
+	size_t n;
+	int64_t i;
+
+	link_set_batch(e->pipe, 1);
+	link_set_credit(e->pipe); /* announced, and not needed over ipc:// */
+	for (i = 1; i <= 5; i++)
+		queue_tick(e, i);
+	assert_int_equal(link_flush(now), -1);
+	worker_take(e, &o, seqs, &n);
+	assert_int_equal(o.type, PC_WIRE_BATCH);
+	assert_int_equal(o.flags & PC_WIRE_F_CREDIT, 0);
+	assert_int_equal(n, 5);
+	for (i = 0; i < 5; i++)
+		assert_true(seqs[i] == i + 1);
+	/* no CREDIT came back, and more still goes at once */
+	queue_tick(e, 6);
+	assert_int_equal(link_flush(now), -1);
+	worker_take(e, &o, seqs, &n);
+	assert_true(n == 1 && seqs[0] == 6);
+	assert_int_equal(o.flags & PC_WIRE_F_CREDIT, 0);
+	assert_true(worker_idle(e, 50));
+}
+
+static void
+test_ipc_worker_that_stops_reading_is_cut_off(void **state)
+{
+	struct env *e = *state;
+	int64_t now = pc_clock_mono_ms() * 1000, i;
+
+	/* the worker reads nothing: socket buffers, then queue_max (1 MiB)
+	 * of the link's own, then the pipe is closed */
+	link_set_batch(e->pipe, 1);
+	for (i = 0; i < 200000 && link_alive(e->pipe); i++) {
+		queue_tick(e, i + 1);
+		if (i % 1000 == 0) {
+			(void)link_flush(now);
+			link_io();
+		}
+	}
+	(void)link_flush(now);
+	assert_false(link_alive(e->pipe));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(
+	                test_ipc_sends_at_once_without_credit, setup_ipc,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_ipc_worker_that_stops_reading_is_cut_off,
+	                setup_ipc, teardown),
 	        cmocka_unit_test_setup_teardown(test_credit_window, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_paced_without_credit,
