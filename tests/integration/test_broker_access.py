@@ -40,15 +40,16 @@ def _greeting(path, uid=None):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.settimeout(3)
             s.connect(path)
-            s.sendall(PAIR1_GREETING)
             got = b""
             try:
+                # a refused peer may find the door shut before it speaks
+                s.sendall(PAIR1_GREETING)
                 while len(got) < 8:
                     b = s.recv(8 - len(got))
                     if not b:
                         break
                     got += b
-            except (socket.timeout, ConnectionResetError):
+            except (socket.timeout, ConnectionResetError, BrokenPipeError):
                 pass
             os.write(w, b"ok:" + got)
         except Exception as e:  # noqa: BLE001
