@@ -19,10 +19,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +30,7 @@
 
 #include "clock.h"
 #include "link.h"
+#include "test_port.h"
 #include "wire.h"
 
 struct env {
@@ -44,24 +43,6 @@ static void
 on_removed(uint32_t pipe)
 {
 	(void)pipe;
-}
-
-/* A free TCP port on 127.0.0.1. */
-static unsigned
-free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
-	return ntohs(sin.sin_port);
 }
 
 /* The broker's link, and a worker dialled in over tcp:// or ipc://. */
@@ -81,8 +62,8 @@ setup_with(void **state, int tcp)
 	assert_non_null(mkdtemp(e->dir));
 	assert_int_equal(link_open(e->dir, 1 << 20, on_removed), PC_OK);
 	if (tcp) {
-		snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", free_port());
-		snprintf(api, sizeof(api), "tcp://127.0.0.1:%u", free_port());
+		snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", test_free_port());
+		snprintf(api, sizeof(api), "tcp://127.0.0.1:%u", test_free_port());
 		assert_int_equal(link_listen_net(url, api, NULL), PC_OK);
 	} else
 		snprintf(url, sizeof(url), "ipc://%s/workers", e->dir);

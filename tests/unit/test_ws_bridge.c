@@ -16,10 +16,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +26,7 @@
 #include <nng/protocol/pair1/pair.h>
 
 #include "bridge.h"
+#include "test_port.h"
 #include "clock.h"
 #include "wire.h"
 
@@ -236,20 +235,10 @@ static void
 test_link_cycle_tcp(void **state)
 {
 	struct env *e = *state;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	/* a free port (libnng's dialer) */
-	assert_true(fd >= 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
 	snprintf(e->url, sizeof(e->url), "tcp://127.0.0.1:%u",
-	         (unsigned)ntohs(sin.sin_port));
+	         test_free_port());
 	link_cycle(e);
 }
 
