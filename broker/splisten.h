@@ -20,7 +20,9 @@
  * below it), reported through the event callback when the greeting is
  * done (add) and when the connection is gone (remove, also after
  * splisten_drop). Peers whose uid is not the broker's are refused at
- * accept. Not thread-safe: the main thread only.
+ * accept. Not thread-safe: the main thread only. Not for: what the
+ * messages mean or the per-pipe outbox and batching (link.c), workers on
+ * other machines (libnng's tcp:// and tls+tcp:// listeners, link.c).
  */
 #ifndef PIPECHAT_BROKER_SPLISTEN_H
 #define PIPECHAT_BROKER_SPLISTEN_H

@@ -7,7 +7,7 @@ greeting back; one of another uid is closed without a byte. The broker goes
 on serving either way.
 
 One stack (the session's). Not for: the worker's side of the same check
-(tests/unit/test_ws_splink.c), tls+tcp:// (test_sharding.py).
+(tests/unit/test_splink.c), tls+tcp:// (test_sharding.py).
 """
 
 import os

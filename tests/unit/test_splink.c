@@ -1,5 +1,5 @@
 /*
- * test_ws_splink.c: the worker's own PAIR1-over-ipc speaker
+ * test_splink.c: the PAIR1-over-ipc speaker of the worker and the broker
  * (common/splink.h) against a raw Unix-socket peer written here byte by
  * byte, for what a libnng peer never sends (test_ws_bridge.c covers the
  * real one): frames split at every byte, a frame header and body across
