@@ -10,6 +10,7 @@
  * released in the next splink_io, so no pointer handed out goes stale in
  * between.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,31 +28,28 @@
 /* Which end, for the log. */
 #define SPLINK_WHO(l) ((l)->adopted ? "worker link" : "broker link")
 
-static void
-splink_put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)(v & 0xff);
-}
+/* Every SP connection opens with these 8 bytes from each side: 00 'S' 'P'
+ * 00, the protocol (PAIR1) as 16 bits big-endian, 00 00. */
+static const unsigned char splink_greeting[8] = {
+        0, 'S', 'P', 0, SPLINK_PROTO_PAIR1 >> 8, SPLINK_PROTO_PAIR1 & 0xff,
+        0, 0};
 
 static uint64_t
 splink_get64(const unsigned char *p)
 {
-	uint64_t v = 0;
-	int i;
+	uint64_t v;
 
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
 }
 
 static uint32_t
 splink_get32(const unsigned char *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be32toh(v);
 }
 
 /* Frees a buffer that grew past SPLINK_BUF_KEEP once it is empty. */
@@ -141,14 +139,6 @@ splink_dial(struct splink *l, int64_t now_ms)
 	struct sockaddr_un sun;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
-	unsigned char greet[8] = {0,
-	                          'S',
-	                          'P',
-	                          0,
-	                          SPLINK_PROTO_PAIR1 >> 8,
-	                          SPLINK_PROTO_PAIR1 & 0xff,
-	                          0,
-	                          0};
 	const char *what = NULL;
 
 	memset(&sun, 0, sizeof(sun));
@@ -167,11 +157,10 @@ splink_dial(struct splink *l, int64_t now_ms)
 		what = "";
 	} else {
 		l->state = SPLINK_HELLO;
-		l->hello_got = 0;
-		l->tx_len = l->tx_off = 0;
 		/* 8 bytes into a new, empty socket: all or an error */
-		if (splink_write(l->fd, greet, sizeof(greet)) ==
-		    (ssize_t)sizeof(greet)) {
+		if (splink_write(l->fd, splink_greeting,
+		                 sizeof(splink_greeting)) ==
+		    (ssize_t)sizeof(splink_greeting)) {
 			l->redial_at = now_ms + SPLINK_HELLO_MS;
 			return;
 		}
@@ -179,7 +168,7 @@ splink_dial(struct splink *l, int64_t now_ms)
 	}
 	if (what != NULL && *what != '\0')
 		pc_log_warn("broker link %s: %s", what, strerror(errno));
-	l->state = SPLINK_DOWN;
+	l->state = SPLINK_DOWN; /* a failed greeting is no "went" */
 	splink_down(l, now_ms);
 }
 
@@ -203,15 +192,6 @@ enum pc_err
 splink_adopt(struct splink *l, int fd, size_t max_msg, size_t tx_max,
              int64_t now_ms)
 {
-	static const unsigned char greet[8] = {0,
-	                                       'S',
-	                                       'P',
-	                                       0,
-	                                       SPLINK_PROTO_PAIR1 >> 8,
-	                                       SPLINK_PROTO_PAIR1 & 0xff,
-	                                       0,
-	                                       0};
-
 	memset(l, 0, sizeof(*l));
 	l->fd = fd;
 	l->adopted = 1;
@@ -219,7 +199,8 @@ splink_adopt(struct splink *l, int fd, size_t max_msg, size_t tx_max,
 	l->tx_max = tx_max;
 	l->state = SPLINK_HELLO;
 	l->redial_at = now_ms + SPLINK_HELLO_MS;
-	if (splink_write(fd, greet, sizeof(greet)) != (ssize_t)sizeof(greet)) {
+	if (splink_write(fd, splink_greeting, sizeof(splink_greeting)) !=
+	    (ssize_t)sizeof(splink_greeting)) {
 		close(fd);
 		l->fd = -1;
 		l->state = SPLINK_DOWN;
@@ -306,9 +287,7 @@ splink_hello_in(struct splink *l)
 	l->hello_got += (size_t)n;
 	if (l->hello_got < sizeof(l->hello))
 		return 0;
-	if (l->hello[0] != 0 || l->hello[1] != 'S' || l->hello[2] != 'P' ||
-	    l->hello[3] != 0 || l->hello[6] != 0 || l->hello[7] != 0 ||
-	    (l->hello[4] << 8 | l->hello[5]) != SPLINK_PROTO_PAIR1) {
+	if (memcmp(l->hello, splink_greeting, sizeof(l->hello)) != 0) {
 		pc_log_err("%s: not an NNG PAIR1 peer", SPLINK_WHO(l));
 		return -1;
 	}
@@ -423,8 +402,7 @@ splink_recv(struct splink *l, const unsigned char **msg, size_t *len)
 	while (l->state == SPLINK_UP && !l->broken && splink_frame_ready(l)) {
 		f = l->rx + l->rx_off;
 		flen = splink_get64(f + 1);
-		if (f[0] != SPLINK_MSG_TYPE || flen < SPLINK_HOPS_LEN ||
-		    flen > l->max_msg + SPLINK_HOPS_LEN ||
+		if (splink_head_bad(l) ||
 		    (hops = splink_get32(f + SPLINK_HEAD)) > 0xff) {
 			pc_log_err("%s: bad frame: closed", SPLINK_WHO(l));
 			l->broken = 1;
@@ -473,6 +451,7 @@ splink_send(struct splink *l, const void *a, size_t alen, const void *b,
 	int64_t end = pc_clock_mono_ms() + wait_ms, left;
 	struct pollfd p;
 	unsigned char *w;
+	uint64_t be;
 
 	if (l->state != SPLINK_UP || l->broken || need > l->tx_max)
 		return PC_ERR_UNAVAILABLE;
@@ -494,7 +473,8 @@ splink_send(struct splink *l, const void *a, size_t alen, const void *b,
 		return PC_ERR_UNAVAILABLE;
 	w = l->tx + l->tx_len;
 	w[0] = SPLINK_MSG_TYPE;
-	splink_put64(w + 1, body);
+	be = htobe64((uint64_t)body);
+	memcpy(w + 1, &be, sizeof(be));
 	memcpy(w + SPLINK_HEAD, "\0\0\0\1", SPLINK_HOPS_LEN); /* one hop */
 	if (alen > 0)
 		memcpy(w + SPLINK_HEAD + SPLINK_HOPS_LEN, a, alen);

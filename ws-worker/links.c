@@ -398,7 +398,7 @@ ws_links_turn(struct ws_links *l, const struct pollfd *fds, int max)
 				links_in(l, i, m, len);
 		}
 	}
-	if (l->held != NULL && pc_clock_mono_ms() >= l->held_until)
+	if (l->held != NULL && now >= l->held_until)
 		links_hello(l, 1);
 }
 
