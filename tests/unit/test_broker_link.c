@@ -19,10 +19,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -39,10 +42,13 @@ struct env {
 	uint32_t pipe;
 };
 
+static unsigned removed; /* pipes reported gone */
+
 static void
 on_removed(uint32_t pipe)
 {
 	(void)pipe;
+	removed++;
 }
 
 /* The broker's link, and a worker dialled in over tcp:// or ipc://. */
@@ -62,8 +68,10 @@ setup_with(void **state, int tcp)
 	assert_non_null(mkdtemp(e->dir));
 	assert_int_equal(link_open(e->dir, 1 << 20, on_removed), PC_OK);
 	if (tcp) {
-		snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", test_free_port());
-		snprintf(api, sizeof(api), "tcp://127.0.0.1:%u", test_free_port());
+		snprintf(url, sizeof(url), "tcp://127.0.0.1:%u",
+		         test_free_port());
+		snprintf(api, sizeof(api), "tcp://127.0.0.1:%u",
+		         test_free_port());
 		assert_int_equal(link_listen_net(url, api, NULL), PC_OK);
 	} else
 		snprintf(url, sizeof(url), "ipc://%s/workers", e->dir);
@@ -142,8 +150,7 @@ queue_tick(struct env *e, int64_t seq)
 /* The next NNG message at the worker: its outer header, and the seqs of
  * the TICKs inside (a BATCH's items, or the message itself). */
 static void
-worker_take(struct env *e, struct pc_wire_hdr *outer, int64_t *seqs,
-            size_t *n)
+worker_take(struct env *e, struct pc_wire_hdr *outer, int64_t *seqs, size_t *n)
 {
 	struct pc_wire_hdr h;
 	const char *pl, *item, *ipl;
@@ -292,6 +299,63 @@ test_ipc_worker_that_stops_reading_is_cut_off(void **state)
 	assert_false(link_alive(e->pipe));
 }
 
+/* A raw Unix-socket peer (what libnng never sends): its greeting, then a
+ * frame of message type 2. The broker closes that pipe alone, reports it
+ * gone, and still serves the libnng worker of the fixture. */
+static void
+test_ipc_bad_frame_closes_that_pipe_only(void **state)
+{
+	static const unsigned char greet[8] = {0, 'S', 'P', 0, 0, 0x11, 0, 0};
+	static const unsigned char bad[13] = {2, 0, 0, 0, 0, 0, 0,
+	                                      0, 4, 0, 0, 0, 1};
+	struct env *e = *state;
+	struct sockaddr_un sun;
+	unsigned char got[8];
+	size_t n = 0;
+	ssize_t r;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int64_t end = pc_clock_mono_ms() + 3000;
+	unsigned before = removed;
+	nng_msg *m;
+	uint32_t pipe;
+
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/workers", e->dir);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(write(fd, greet, sizeof(greet)),
+	                 (ssize_t)sizeof(greet));
+	while (n < sizeof(got)) {
+		assert_true(pc_clock_mono_ms() < end);
+		link_io();
+		link_events();
+		r = read(fd, got + n, sizeof(got) - n);
+		if (r > 0)
+			n += (size_t)r;
+		else
+			usleep(1000);
+	}
+	assert_memory_equal(got, greet, sizeof(greet));
+	assert_int_equal(write(fd, bad, sizeof(bad)), (ssize_t)sizeof(bad));
+	while (removed == before) {
+		assert_true(pc_clock_mono_ms() < end);
+		link_io();
+		while (link_recv_worker(&m, &pipe) == PC_OK)
+			nng_msg_free(m);
+		link_events();
+		usleep(1000);
+	}
+	/* closed from the broker's side: the peer reads its end */
+	do
+		r = read(fd, got, sizeof(got));
+	while (r < 0 && errno == EAGAIN && pc_clock_mono_ms() < end);
+	assert_true(r == 0 || (r < 0 && errno == ECONNRESET));
+	close(fd);
+	assert_true(link_alive(e->pipe));
+	test_ipc_sends_at_once_without_credit(state);
+}
+
 int
 main(void)
 {
@@ -302,6 +366,9 @@ main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_ipc_worker_that_stops_reading_is_cut_off,
 	                setup_ipc, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_ipc_bad_frame_closes_that_pipe_only, setup_ipc,
+	                teardown),
 	        cmocka_unit_test_setup_teardown(test_credit_window, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_paced_without_credit,
