@@ -20,6 +20,7 @@
 #include "log.h"
 #include "online.h"
 #include "shard.h"
+#include "shard_tls.h"
 
 #define CLUSTER_PGOPTIONS_MAX 4096
 

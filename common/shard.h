@@ -23,19 +23,15 @@
  * A tcp address serves two NNG sockets: workers on PORT, the API's
  * notifications on PORT + 1 (an ipc broker uses DIR/workers and DIR/api).
  *
- * Also here: the TLS configuration every program builds from
- * PIPECHAT_TLS_CA_FILE and PIPECHAT_TLS_CERT_FILE (NNG 1.5.2 with mbedtls,
- * both sides verify the peer against the private CA of scripts/make-certs).
- * Not here: dialling or listening (each program's own link code).
+ * Not here: the TLS configuration (shard_tls.h: it needs libnng, which a
+ * worker for ipc:// brokers only does not link), dialling or listening
+ * (each program's own link code).
  */
 #ifndef PIPECHAT_SHARD_H
 #define PIPECHAT_SHARD_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <nng/nng.h>
-#include <nng/supplemental/tls/tls.h>
 
 #include "err.h"
 
@@ -87,20 +83,4 @@ int pc_shards_use_tls(const struct pc_shards *sh);
  */
 enum pc_err pc_shard_url(const struct pc_shard *s, enum pc_shard_sock which,
                          char *out, size_t len);
-/*
- * A TLS configuration for mode (NNG_TLS_MODE_SERVER for the broker,
- * NNG_TLS_MODE_CLIENT for workers and the API): our certificate and key
- * from cert_file (one PEM file), the peers' CA from ca_file, and the peer's
- * certificate required. A client names the server it expects (server_name,
- * the host of its URL: the broker's certificate must carry it); a server
- * passes NULL. One configuration per dialer: NNG freezes a configuration
- * once it is in use. On PC_OK *out holds a reference the caller frees
- * with nng_tls_config_free (a listener or dialer takes its own). Errors are
- * logged with the files' names: PC_ERR_INVALID (no file given, unreadable,
- * not PEM), PC_ERR_SYSTEM (this NNG has no TLS).
- */
-enum pc_err pc_shard_tls(nng_tls_mode mode, const char *ca_file,
-                         const char *cert_file, const char *server_name,
-                         nng_tls_config **out);
-
 #endif

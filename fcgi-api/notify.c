@@ -32,6 +32,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "shard_tls.h"
 #include "wire.h"
 
 #define NOTIFY_SENDBUF 256

@@ -6,7 +6,8 @@
  *     wire format spoken in the worker's own thread, without libnng and
  *     so without its thread pool (splink.h says why);
  *   - tcp:// and tls+tcp:// (a broker on another machine): libnng's PAIR1
- *     dialer, which brings TLS; the process then runs NNG's threads.
+ *     dialer, which brings TLS; the process then runs NNG's threads
+ *     (bridge_net.h; only in pipechat-ws-full, ws-worker/README.md).
  *
  * Either way: the dial does not block (a broker that is down is redialled
  * every 100 ms .. 1 s), sends wait at most WS_BRIDGE_SEND_WAIT_MS for room
@@ -24,11 +25,10 @@
 #define PIPECHAT_WS_BRIDGE_H
 
 #include <poll.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <nng/nng.h>
-#include <nng/supplemental/tls/tls.h>
+
+#include "bridge_net.h"
 #include "err.h"
 #include "splink.h"
 #include "wire.h"
@@ -38,33 +38,22 @@
 #define WS_BRIDGE_NFDS 2 /* descriptors to poll per bridge */
 
 struct ws_bridge {
-	int own;          /* 1: splink (ipc://), 0: libnng */
-	struct splink sp; /* own */
-	/* libnng */
-	nng_socket sock;
-	int open;
-	int recv_fd;            /* poll for POLLIN: a message can be received */
-	int event_fd;           /* poll for POLLIN: pipes came or went */
-	int event_ready;        /* event_fd was readable at the last io */
-	atomic_uint adds, rems; /* pipes added, and removed while in use */
-	atomic_uint pipe_id;    /* the pipe in use, 0 for none */
-	unsigned seen_adds, seen_rems;
-	nng_msg *cur; /* the message last received, freed at the next */
-	/* both */
-	int credit_owed; /* a CREDIT could not be sent yet */
+	struct splink sp;           /* ipc:// (sp.fd -1 otherwise) */
+	struct ws_bridge_net *net;  /* tcp://, tls+tcp:// (bridge_net.h) */
+	int own;                    /* 1: sp, 0: net */
+	int credit_owed;            /* a CREDIT could not be sent yet */
 };
 
 /*
- * Opens the link to ipc://<dir>/workers and dials. b must stay at its
- * address until ws_bridge_close (libnng's callbacks point at it).
+ * Opens the link to ipc://<dir>/workers and dials.
  * PC_OK, PC_ERR_INVALID (path too long), PC_ERR_SYSTEM (logged).
  */
 enum pc_err ws_bridge_open(struct ws_bridge *b, const char *dir);
 /* The same for any broker URL (links.h: ipc://, tcp://, tls+tcp:// with
- * tls, which the dialer holds its own reference to; NULL otherwise), TCP
- * keepalive on for tcp. */
+ * tls, NULL otherwise), TCP keepalive on for tcp. A tcp URL in the worker
+ * built for ipc:// only is PC_ERR_UNAVAILABLE (bridge_net.h). */
 enum pc_err ws_bridge_open_url(struct ws_bridge *b, const char *url,
-                               nng_tls_config *tls);
+                               const struct ws_bridge_tls *tls);
 /* Closes the link; b may be zeroed (with fds -1, see links.c) or half open. */
 void ws_bridge_close(struct ws_bridge *b);
 /* Fills fds[0 .. WS_BRIDGE_NFDS) for poll (unused ones have fd -1). */

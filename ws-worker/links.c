@@ -107,8 +107,8 @@ static enum pc_err
 links_open_one(struct ws_links *l, size_t i, const struct ws_settings *s)
 {
 	struct pc_shard num = l->map->s[i];
+	struct ws_bridge_tls tls;
 	char url[PC_SHARD_URL_MAX];
-	nng_tls_config *tls = NULL;
 	enum pc_err e;
 
 	if (num.kind != PC_SHARD_IPC &&
@@ -117,15 +117,11 @@ links_open_one(struct ws_links *l, size_t i, const struct ws_settings *s)
 		return e;
 	if (pc_shard_url(&num, PC_SHARD_WORKERS, url, sizeof(url)) != PC_OK)
 		return PC_ERR_INVALID;
-	if (num.kind == PC_SHARD_TLS &&
-	    (e = pc_shard_tls(NNG_TLS_MODE_CLIENT, s->tls_ca_file,
-	                      s->tls_cert_file, l->map->s[i].host, &tls)) !=
-	            PC_OK)
-		return e;
-	e = ws_bridge_open_url(&l->p[i].b, url, tls);
-	if (tls != NULL)
-		nng_tls_config_free(tls); /* the dialer holds its own */
-	return e;
+	tls.ca_file = s->tls_ca_file;
+	tls.cert_file = s->tls_cert_file;
+	tls.server_name = l->map->s[i].host;
+	return ws_bridge_open_url(&l->p[i].b, url,
+	                          num.kind == PC_SHARD_TLS ? &tls : NULL);
 }
 
 enum pc_err
@@ -140,7 +136,7 @@ ws_links_open(struct ws_links *l, const struct ws_settings *s)
 	if ((l->p = calloc(l->map->n, sizeof(*l->p))) == NULL)
 		return PC_ERR_NOMEM;
 	for (i = 0; i < l->map->n; i++)
-		l->p[i].b.event_fd = l->p[i].b.recv_fd = -1;
+		l->p[i].b.sp.fd = -1;
 	if ((e = links_ports(l)) != PC_OK)
 		return e;
 	if (!links_sharded(l) && l->map->s[0].kind == PC_SHARD_IPC)

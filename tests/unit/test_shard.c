@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "shard.h"
+#include "shard_tls.h"
 
 static void
 test_default_is_one_ipc_broker(void **state)
