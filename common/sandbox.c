@@ -68,7 +68,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#ifndef PC_SANDBOX_FOR_MUSL
 #include <seccomp.h>
+#endif
 
 #include "log.h"
 #include "sandbox.h"
@@ -82,6 +84,21 @@
 #endif
 #ifndef SB_ASAN
 #define SB_ASAN 0
+#endif
+
+/* The worker built against musl (ws-worker/README.md, "Two builds") links
+ * no libseccomp: it loads the prebuilt program only (trap and log mode are
+ * pipechat-ws-full's). Its table is the release build's: what musl calls
+ * once the filter is on (read, write, writev, poll, sendmsg, mmap, munmap,
+ * madvise, mremap, brk, getpid, getuid, socket and connect for a redial,
+ * getsockopt, close, exit_group: strace through test_ws_*.py,
+ * test_hardening_limits.py and test_broker_faults.py) is a subset, and
+ * musl's abort() raises with tkill, which the filter kills as abort
+ * would. */
+#ifdef PC_SANDBOX_FOR_MUSL
+#define SB_LIBSECCOMP 0
+#else
+#define SB_LIBSECCOMP 1
 #endif
 
 #define A PC_SB_ALWAYS
@@ -204,6 +221,7 @@ pc_sandbox_mode_parse(const char *s, enum pc_sandbox_mode *out)
 	return PC_ERR_INVALID;
 }
 
+#if SB_LIBSECCOMP
 /* ---- trap mode ------------------------------------------------------- */
 
 #define SB_NAMES_MAX 512 /* syscall numbers named in trap mode */
@@ -288,6 +306,8 @@ sb_trap_prepare(void)
 	return PC_OK;
 }
 
+#endif /* SB_LIBSECCOMP */
+
 /* ---- rlimits --------------------------------------------------------- */
 
 /* Bytes of address space mapped now (VmSize), or 0 when unknown. */
@@ -361,6 +381,7 @@ sb_rlimits(void)
 	return PC_OK;
 }
 
+#if SB_LIBSECCOMP
 /* ---- the filter ------------------------------------------------------ */
 
 /* socket(): SOCK_STREAM in the mode's families (the type's low bits;
@@ -438,6 +459,8 @@ sb_rule_add(scmp_filter_ctx ctx, const struct pc_sandbox_rule *r, int nr,
 	}
 	return -EINVAL;
 }
+
+#endif /* SB_LIBSECCOMP */
 
 /* ---- Landlock: TCP ports --------------------------------------------- */
 
@@ -521,6 +544,7 @@ out:
 
 /* ---- building and loading the program -------------------------------- */
 
+#if SB_LIBSECCOMP
 /*
  * A libseccomp context holding this build's filter for (mode, net), with
  * `pid` as tgkill's one target; *nrules is set to the rows it holds.
@@ -580,6 +604,8 @@ fail:
 	return NULL;
 }
 
+#endif /* SB_LIBSECCOMP */
+
 /* Rows of this build's table (the log line; sb_filter_new counts alike). */
 static size_t
 sb_rule_count(void)
@@ -591,6 +617,7 @@ sb_rule_count(void)
 	return n;
 }
 
+#if SB_LIBSECCOMP
 enum pc_err
 pc_sandbox_bpf_build(enum pc_sandbox_net net, uint32_t pid,
                      struct sock_filter *buf, size_t cap, size_t *len)
@@ -636,6 +663,8 @@ out:
 		seccomp_release(ctx);
 	return e;
 }
+
+#endif /* SB_LIBSECCOMP */
 
 #ifdef PC_SANDBOX_GEN
 /* The generator itself: no program made yet. */
@@ -697,13 +726,23 @@ enum pc_err
 pc_sandbox_enter(enum pc_sandbox_mode mode, enum pc_sandbox_net net)
 {
 	struct sock_filter prog[PC_SANDBOX_BPF_MAX];
+#if SB_LIBSECCOMP
 	scmp_filter_ctx ctx = NULL;
+	int rc;
+#endif
 	size_t n = 0, len = 0;
-	int rc, pre = 0;
+	int pre = 0;
 	enum pc_err e = PC_ERR_SYSTEM;
 
+#if SB_LIBSECCOMP
 	if (mode == PC_SANDBOX_TRAP && (e = sb_trap_prepare()) != PC_OK)
 		goto out;
+#else
+	if (mode != PC_SANDBOX_ON) {
+		pc_log_err("sandbox: trap and log mode are pipechat-ws-full's");
+		goto out;
+	}
+#endif
 	e = PC_ERR_SYSTEM;
 	if (sb_rlimits() != PC_OK)
 		goto out;
@@ -724,6 +763,7 @@ pc_sandbox_enter(enum pc_sandbox_mode mode, enum pc_sandbox_net net)
 			pre = 0;
 		}
 	}
+#if SB_LIBSECCOMP
 	if (!pre) {
 		if ((ctx = sb_filter_new(mode, net, (uint32_t)getpid(), &n)) ==
 		    NULL)
@@ -734,6 +774,12 @@ pc_sandbox_enter(enum pc_sandbox_mode mode, enum pc_sandbox_net net)
 			goto out;
 		}
 	}
+#else
+	if (!pre) {
+		pc_log_err("sandbox: no prebuilt program was loaded");
+		goto out;
+	}
+#endif
 	if (mode == PC_SANDBOX_ON)
 		pc_log_debug("sandbox on (%s, %s): %zu syscalls allowed or "
 		             "answered",
@@ -745,7 +791,9 @@ pc_sandbox_enter(enum pc_sandbox_mode mode, enum pc_sandbox_net net)
 		            net == PC_SANDBOX_NET_TCP ? "tcp" : "ipc", n);
 	e = PC_OK;
 out:
+#if SB_LIBSECCOMP
 	if (ctx != NULL)
 		seccomp_release(ctx);
+#endif
 	return e;
 }

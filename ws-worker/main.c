@@ -5,7 +5,9 @@
  * reads no secret; the cookie's token goes to the broker, which answers with
  * the user and the session.
  *
- * Order (STYLE.md): settings from the environment, Origin, log, the request
+ * Order (STYLE.md): settings from the environment (then, in the build
+ * against musl, the hand-over to pipechat-ws-full when they need it:
+ * handover.h), Origin, log, the request
  * (token, room, format), dial the broker and hand it the token, then the
  * sandbox (sandbox.h: after dialling, so that libnng's threads, when a
  * tcp:// broker needs them, exist and the filter reaches them; socket()
@@ -35,7 +37,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -51,6 +55,9 @@
 #include "clock.h"
 #include "conn.h"
 #include "frame.h"
+#ifdef PIPECHAT_WS_LEAN
+#include "handover.h"
+#endif
 #include "lineio.h"
 #include "log.h"
 #include "peer.h"
@@ -171,7 +178,9 @@ main_loop(struct ws_links *l, struct ws_conn *c, struct ws_reader *r,
 		 * pages that setting up left free (with the line buffer first,
 		 * see main: 19 KiB less per idle worker; bench/README.md). */
 		if (c->authed && !trimmed) {
-			malloc_trim(0);
+#ifdef __GLIBC__
+			malloc_trim(0); /* musl's malloc returns pages itself */
+#endif
 			trimmed = 1;
 		}
 		/* stdout only while lines wait for the client to read. */
@@ -309,7 +318,9 @@ main(int argc, char **argv)
 	 * arena reserves 64 MiB of address space, which RLIMIT_AS (sandbox.h)
 	 * would have to allow for each of NNG's threads; the worker's threads
 	 * are idle but for the broker link, so they never contend for it. */
+#ifdef __GLIBC__
 	mallopt(M_ARENA_MAX, 1);
+#endif
 	main_signals();
 	if (ws_outq_init(&w, 1) != PC_OK) {
 		fprintf(stderr, "pipechat-ws: stdout: %s\n", strerror(errno));
@@ -334,6 +345,15 @@ main(int argc, char **argv)
 			            NULL);
 		goto out;
 	}
+#ifdef PIPECHAT_WS_LEAN
+	if ((why = ws_handover_reason(&set)) != NULL) {
+		ws_handover(argv, why); /* returns only on failure */
+		why = NULL;
+		main_refuse(&w, 0, PC_ERR_UNAVAILABLE,
+		            "the message service is misconfigured", NULL);
+		goto out;
+	}
+#endif
 	if (argc > 1 && strcmp(argv[1], "-n") == 0) {
 		ws_settings_print(&set);
 		code = 0;
@@ -391,7 +411,9 @@ main(int argc, char **argv)
 	 * "on" loads the program made at build time: sandbox.h). madvise and
 	 * brk are in the allowlist. A worker lives as long as its socket
 	 * (bench/README.md, "sockets"). */
+#ifdef __GLIBC__
 	malloc_trim(0);
+#endif
 #ifdef PIPECHAT_TEST_HOOKS
 	main_selftest(getenv("PIPECHAT_SANDBOX_SELFTEST"));
 #endif

@@ -18,7 +18,8 @@
 # patches applied), then cJSON.c compiled as Debian compiles it (-O2, PIE)
 # into an archive in
 #   ${PIPECHAT_DEPS_DIR:-<checkout>/build-deps}/cjson/<version>/prefix/lib
-# (git-ignored), and a link .../cjson/prefix to it; the headers stay
+# (git-ignored), with the source in .../prefix/src for the worker built
+# against musl, and a link .../cjson/prefix to it; the headers stay
 # Debian's (/usr/include/cjson, the same version). The root CMakeLists.txt
 # links the worker statically when this archive and the small NNG are there,
 # and dynamically (saying so) when not. PIPECHAT_STATIC_WORKER=0 skips it.
@@ -51,6 +52,12 @@ cjson_static_build() {
 		pc_warn "building cJSON failed (see $dir/build.log)"
 		return 1
 	}
+	# The source too: the worker built against musl (ws-worker/README.md,
+	# "Two builds") compiles it with its own libc's headers.
+	mkdir -p -- "$dir/prefix/src" && cp -- "$src" "$dir/prefix/src/cJSON.c" || {
+		pc_warn "keeping cJSON.c failed"
+		return 1
+	}
 	rm -rf -- "$dir/fetch" "$dir/cJSON.o"
 	pc_say "built cJSON $ver as a static archive"
 }
@@ -71,7 +78,7 @@ cjson_static_ensure() {
 	mkdir -p -- "$root"
 	(
 		flock -w 900 8 || exit 1
-		if [ ! -f "$dir/prefix/lib/libcjson.a" ]; then
+		if [ ! -f "$dir/prefix/lib/libcjson.a" ] || [ ! -f "$dir/prefix/src/cJSON.c" ]; then
 			nng_small_debsrc || exit 1
 			cjson_static_build "$dir" "$ver" || exit 1
 		fi

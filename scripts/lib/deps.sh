@@ -6,7 +6,7 @@
 
 PIPECHAT_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libfcgi-dev spawn-fcgi libpq-dev postgresql libjwt-dev libcjson-dev libnng-dev libmbedtls-dev
-libsodium-dev libseccomp-dev libcmocka-dev websocketd lighttpd nginx curl
+libsodium-dev libseccomp-dev libcmocka-dev musl-tools websocketd lighttpd nginx curl
 python3-pytest python3-websockets python3-requests python3-selenium chromium chromium-driver
 nodejs"
 

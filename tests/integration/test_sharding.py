@@ -190,13 +190,18 @@ def test_users_on_two_nodes_chat_in_rooms_of_both_shards(cluster):
             again = sb.acks["b-%d-0" % room]
             assert (again["id"], again["seq"]) == (first["id"], first["seq"])
         assert not sa.errors and not sb.errors, (sa.errors, sb.errors)
-        # both nodes' workers chat from inside their sandbox (tcp mode)
+        # both nodes' workers chat from inside their sandbox (tcp mode), as
+        # pipechat-ws-full when the build has it: the musl pipechat-ws that
+        # websocketd started handed over (ws-worker/handover.h)
+        full = Path(cluster.stack.env["PIPECHAT_BUILD"]) / "ws-worker" / "pipechat-ws-full"
         for name in ("ws", "ws_b"):
             pids = cluster.worker_pids(name)
             assert pids, name
             for pid in pids:
                 st = proc_status(pid)
                 assert (st.get("Seccomp"), st.get("NoNewPrivs")) == ("2", "1"), (name, st)
+                exe = os.path.basename(os.readlink("/proc/%d/exe" % pid))
+                assert exe == ("pipechat-ws-full" if full.exists() else "pipechat-ws"), exe
         await sa.ws.close()
         await sb.ws.close()
 

@@ -10,6 +10,7 @@ fast they open (bench/sockets).
 """
 
 import asyncio
+import os
 import socket
 import time
 
@@ -17,6 +18,7 @@ import pytest
 
 from pclib import assert_alive, children
 from test_hardening_audit import hello_ws
+from test_hardening_sandbox import build_dir, sanitized
 from test_ws_client import make_room, run
 
 PROCS_ENV = {"PIPECHAT_WS_PROCS": "2"}
@@ -139,6 +141,54 @@ def test_a_worker_is_one_thread(stack, new_user):
             assert kids, "no worker under websocketd"
             counts = [_threads(k) for k in kids]
             assert all(c == 1 for c in counts if c is not None), counts
+        finally:
+            await s.close()
+
+    run(go())
+    assert_alive(stack)
+
+
+def _exe(pid):
+    try:
+        return os.path.basename(os.readlink("/proc/%d/exe" % pid))
+    except OSError:
+        return None
+
+
+def _dirty_kib(pid):
+    """The worker's own pages (Pss_Dirty): what each more socket costs once
+    the program's text is shared by many (bench/sockets measures Pss)."""
+    try:
+        for line in open("/proc/%d/smaps_rollup" % pid):
+            if line.startswith("Pss_Dirty:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def test_the_worker_on_one_machine_is_the_small_build(stack, new_user):
+    """With every broker on ipc:// the worker websocketd starts stays the
+    program it started (no hand-over to pipechat-ws-full, which is only for
+    tcp brokers and debug sandbox modes: ws-worker/README.md, "Two builds"),
+    and where the build made the musl worker, one signed-in worker that
+    chatted costs under 128 KiB of PSS (glibc's static worker: about 145)."""
+    u = new_user()
+    room = make_room(u)
+    full = build_dir(stack) / "ws-worker" / "pipechat-ws-full"
+
+    async def go():
+        s = await hello_ws(stack, u)
+        try:
+            await s.join(room)
+            await s.send_msg(room, "small")
+            await s.expect("message")
+            kids = children(stack.pid("ws"))
+            assert kids, "no worker under websocketd"
+            assert {_exe(k) for k in kids} - {None} == {"pipechat-ws"}
+            if full.exists() and not sanitized(stack):
+                own = [p for p in (_dirty_kib(k) for k in kids) if p is not None]
+                assert own and max(own) < 110, own
         finally:
             await s.close()
 
