@@ -61,8 +61,9 @@ struct pc_shards {
 /*
  * Parses list (PIPECHAT_BROKERS; NULL or "" means one broker at
  * ipc://default_dir) into *out. A tcp:// item is refused unless allow_plain.
- * PC_OK, or PC_ERR_INVALID with the first problem in errbuf (one line, no
- * newline) and *out untouched.
+ * PC_OK (out->n and out->s[0 .. n) written; the slots past n are left as
+ * they were), or PC_ERR_INVALID with the first problem in errbuf (one line,
+ * no newline) and *out untouched.
  */
 enum pc_err pc_shards_parse(const char *list, const char *default_dir,
                             int allow_plain, struct pc_shards *out,

@@ -293,7 +293,16 @@ main_selftest(const char *what)
 int
 main(int argc, char **argv)
 {
-	struct ws_settings set;
+	/* The three largest (12 KiB) in zeroed static storage, not in
+	 * main's frame: a page of them is only made if written (the
+	 * settings' 16 broker slots, which settings.c leaves alone, and most
+	 * of the 4 KiB token buffer never are), while a frame that size put
+	 * every deeper call 3 pages further down the stack, each resident
+	 * for the socket's life. With settings.c: an idle worker's own pages
+	 * 84 KiB -> 68 (ws-worker/README.md). main runs once. */
+	static struct ws_settings set;
+	static char errbuf[2048];
+	static char token[WS_TOKEN_MAX + 1];
 	struct ws_outq w;
 	struct ws_reader r;
 	struct ws_links links;
@@ -301,14 +310,11 @@ main(int argc, char **argv)
 	struct ws_conn_params p;
 	struct ws_query q;
 	struct ws_audit audit;
-	char errbuf[2048];
-	char token[WS_TOKEN_MAX + 1];
 	char addr[PC_ADDR_MAX];
 	const char *field = NULL, *why = NULL;
 	int code = 1;
 	enum pc_err e;
 
-	memset(&set, 0, sizeof(set));
 	memset(&r, 0, sizeof(r));
 	memset(&links, 0, sizeof(links));
 	memset(&c, 0, sizeof(c));

@@ -37,7 +37,10 @@ ws_settings_load(struct ws_settings *s, char *errbuf, size_t errlen)
 {
 	enum pc_err e;
 
-	memset(s, 0, sizeof(*s));
+	/* All but the broker slots, which pc_shards_parse writes as far as
+	 * it uses them: zeroing all 16 made their pages resident in every
+	 * worker for its life (main.c keeps s in zeroed static storage). */
+	memset(s, 0, offsetof(struct ws_settings, shards.s));
 	if ((e = pc_conf_load(ws_settings_rows, WS_SETTINGS_N, s, errbuf,
 	                      errlen)) != PC_OK)
 		return e;

@@ -36,7 +36,9 @@ struct ws_settings {
 };
 
 /*
- * Loads s (zeroed first). On error every problem is in errbuf, one per line,
+ * Loads s (zeroed first, but for the broker slots past those in use:
+ * shards.s[shards.n ..] are left as they were). On error every problem is
+ * in errbuf, one per line,
  * and PC_ERR_INVALID is returned with nothing left to free.
  */
 enum pc_err ws_settings_load(struct ws_settings *s, char *errbuf,
