@@ -8,6 +8,10 @@
  *
  * The writer is a queue of whole lines in front of a non-blocking pipe; a line
  * the pipe takes at once is never copied.
+ *
+ * At exit, ws_pipe_settle waits for websocketd to read the last stderr line
+ * (the audit's disconnect) before the worker exits, which websocketd would
+ * otherwise lose now and then (lineio.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -226,20 +230,61 @@ ws_outq_backlog(const struct ws_outq *q)
 	return q->bytes;
 }
 
+/* Milliseconds on the monotonic clock. */
+static int64_t
+lineio_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+ws_pipe_settle(int fd, int timeout_ms)
+{
+	struct pollfd p;
+	int64_t end = lineio_now_ms() + timeout_ms, left;
+	int size, n;
+
+	/* Only a pipe has a size: EBADF for a terminal or a file. */
+	if ((size = fcntl(fd, F_GETPIPE_SZ)) < 0)
+		return;
+	/* One page: then POLLOUT means that nothing is left unread. EBUSY
+	 * while more than a page is unread: the reader is at it (or never
+	 * reads, as a test reading stderr only after exit: the time runs
+	 * out). */
+	while (fcntl(fd, F_SETPIPE_SZ, 0) < 0) {
+		if (errno != EBUSY || (left = end - lineio_now_ms()) <= 0)
+			return;
+		(void)poll(NULL, 0, left < 2 ? (int)left : 2);
+	}
+	p.fd = fd;
+	p.events = POLLOUT;
+	while ((left = end - lineio_now_ms()) > 0) {
+		p.revents = 0;
+		n = poll(&p, 1, (int)left);
+		if (n > 0 || (n < 0 && errno != EINTR))
+			break; /* read (or the reader is gone: POLLERR) */
+	}
+	/* Back to the size it had, so that nothing written after (an
+	 * ASan report at exit) waits for a reader page by page. */
+	(void)fcntl(fd, F_SETPIPE_SZ, size);
+}
+
 void
 ws_outq_drain(struct ws_outq *q, int timeout_ms)
 {
 	struct pollfd p;
-	int64_t end;
-	struct timespec ts;
+	int64_t end, left;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	end = ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+	/* The audit trail first: its last line is written by now. */
+	ws_pipe_settle(STDERR_FILENO, WS_SETTLE_MS);
+	end = lineio_now_ms() + timeout_ms;
 	while (q->head != NULL) {
 		if (ws_outq_flush(q) != PC_OK || q->head == NULL)
 			return;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		int64_t left = end - (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		left = end - lineio_now_ms();
 		if (left <= 0)
 			return;
 		p.fd = q->fd;

@@ -89,9 +89,33 @@ enum pc_err ws_outq_line(struct ws_outq *q, const char *line, size_t len);
 enum pc_err ws_outq_flush(struct ws_outq *q);
 /* Bytes still queued. */
 size_t ws_outq_backlog(const struct ws_outq *q);
-/* At exit: keeps writing for at most timeout_ms or until empty. */
+/*
+ * At exit, after the audit trail's last line: first ws_pipe_settle on stderr
+ * (at most WS_SETTLE_MS), then keeps writing the queue for at most
+ * timeout_ms or until it is empty.
+ */
 void ws_outq_drain(struct ws_outq *q, int timeout_ms);
 /* Frees what is queued; q may be zeroed. */
 void ws_outq_free(struct ws_outq *q);
+
+/*
+ * websocketd (Go's os/exec) closes its ends of the worker's stdout and stderr
+ * pipes as soon as it has reaped the worker, whether or not it has read what
+ * is in them: a line written just before exit is lost when its reader was
+ * not scheduled in between, and so a worker's last audit line (disconnect)
+ * went missing about once in eight runs of the slow-client test. Before
+ * exiting, the worker therefore waits until the reader has taken everything.
+ * A pipe says so by itself, within the sandbox (fcntl and poll only; ioctl's
+ * FIONREAD is not allowed): shrunk to one page, a pipe is writable (POLLOUT)
+ * only when nothing in it is unread. Its size is given back after.
+ */
+#define WS_SETTLE_MS 250 /* websocketd kills 850 ms after closing stdin */
+
+/*
+ * Waits at most timeout_ms until the reader of the pipe fd has read every
+ * byte written to it (or has closed its end). Returns at once when fd is
+ * not a pipe (a terminal, a file).
+ */
+void ws_pipe_settle(int fd, int timeout_ms);
 
 #endif

@@ -155,7 +155,13 @@ def test_slow_client_stalls_no_one(stack, new_user):
         return pid
     pid = run(scenario(), timeout=120)
     ev = finished_events(stack, pid)
-    assert ev[-1]["reason"] in ("slow_client", "client_gone", "client_closed"), ev[-1]
+    # "signal": websocketd closed the worker's stdin when the client went
+    # and sent SIGINT 100 ms later, before the busy worker had read up to
+    # the end of its stdin (seen with the worker slowed by strace; a loaded
+    # machine can do the same): it is as much the client's going as
+    # client_closed.
+    assert ev[-1]["reason"] in ("slow_client", "client_gone", "client_closed",
+                                "signal"), ev[-1]
     assert_alive(stack)
 
 
