@@ -52,7 +52,7 @@
 #define SPLINK_HOPS_MAX      8 /* NNG's default NNG_OPT_MAXTTL */
 #define SPLINK_HEAD          9 /* type byte + 64-bit length */
 #define SPLINK_HOPS_LEN      4
-#define SPLINK_RX_START      16384
+#define SPLINK_RX_START      4096 /* most messages are a few hundred bytes */
 #define SPLINK_TX_START      4096
 #define SPLINK_BUF_KEEP      65536 /* an empty buffer above this is freed */
 

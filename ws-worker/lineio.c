@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,17 +30,26 @@
 enum pc_err
 ws_reader_init(struct ws_reader *r, int fd)
 {
+	void *p;
+
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
-	if ((r->buf = malloc(READER_CAP)) == NULL)
+	/* Its own mapping, not malloc's: only the pages lines reach are
+	 * resident, where musl's malloc also writes at the end of a block
+	 * this size (a second page per idle worker for life). */
+	p = mmap(NULL, READER_CAP, PROT_READ | PROT_WRITE,
+	         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
 		return PC_ERR_NOMEM;
+	r->buf = p;
 	return PC_OK;
 }
 
 void
 ws_reader_free(struct ws_reader *r)
 {
-	free(r->buf);
+	if (r->buf != NULL)
+		munmap(r->buf, READER_CAP);
 	r->buf = NULL;
 	r->start = r->len = r->scan = 0;
 }

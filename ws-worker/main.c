@@ -332,11 +332,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "pipechat-ws: stdout: %s\n", strerror(errno));
 		return 1;
 	}
-	/* The 64 KiB line buffer before anything else on the heap: the
-	 * settings' transient blocks (22 KiB for the broker list) then go
-	 * above it, and malloc_trim gives them back, instead of their pages
-	 * staying resident inside the buffer (with the trim in main_loop:
-	 * 19 KiB less per idle worker; bench/README.md, "sockets"). */
+	/* The 64 KiB line buffer is a mapping of its own (lineio.c), so the
+	 * settings' transient blocks never sit inside it and malloc_trim
+	 * (glibc) gives their pages back (bench/README.md, "sockets"). */
 	if (ws_reader_init(&r, 0) != PC_OK) {
 		fprintf(stderr, "pipechat-ws: stdin buffer: %s\n",
 		        strerror(errno));
