@@ -29,6 +29,7 @@
 #include "idmap.h"
 #include "link.h"
 #include "log.h"
+#include "shard_tls.h"
 #include "splisten.h"
 
 #define LINK_SOCK_SENDBUF 8192 /* the socket's shared queue (NNG's maximum) */
@@ -111,16 +112,6 @@ link_queue_ev(uint32_t pipe, int add)
 		pc_log_warn("eventfd: %s", strerror(errno));
 }
 
-/* Non-zero for a pipe from a tcp:// or tls+tcp:// listener (sharding). */
-static int
-link_pipe_is_net(nng_pipe p)
-{
-	nng_sockaddr sa;
-
-	return nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0 &&
-	       (sa.s_family == NNG_AF_INET || sa.s_family == NNG_AF_INET6);
-}
-
 /*
  * Non-blocking receive and send through one aio each, kept for the life of
  * the sockets. nng_recvmsg and nng_sendmsg allocate and free an aio per
@@ -195,7 +186,7 @@ link_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 		rv = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid);
 		/* A tcp pipe (link_listen_net) has no uid: its listener's TLS
 		 * already verified the peer's certificate. */
-		if (rv != 0 && link_pipe_is_net(p))
+		if (rv != 0 && pc_pipe_is_net(p))
 			rv = 0, uid = (uint64_t)lk.uid;
 		if (rv != 0 || uid != (uint64_t)lk.uid) {
 			pc_log_warn("refused a %s peer with uid %" PRIu64

@@ -1,7 +1,8 @@
 /*
- * shard.c: the broker list, the room/user -> shard map (shard.h). Parsing is strict and bounded: every item must be
- * one of the three forms, with nothing after the port, so a typo fails at
- * start with the item named instead of dialling the wrong place.
+ * shard.c: the broker list, the room/user -> shard map (shard.h). Parsing is
+ * strict and bounded: every item must be one of the three forms, with nothing
+ * after the port, so a typo fails at start with the item named instead of
+ * dialling the wrong place.
  */
 #include <inttypes.h>
 #include <stdio.h>

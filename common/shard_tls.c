@@ -1,5 +1,5 @@
 /*
- * shard_tls.c: a TLS configuration for tls+tcp:// brokers (shard_tls.h).
+ * shard_tls.c: libnng's side of brokers on other machines (shard_tls.h).
  */
 #include <stddef.h>
 
@@ -24,14 +24,12 @@ pc_shard_tls(nng_tls_mode mode, const char *ca_file, const char *cert_file,
 		           nng_strerror(rv));
 		return PC_ERR_SYSTEM;
 	}
-	if ((rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3)) !=
-	            0 &&
+	if ((rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3)) != 0 &&
 	    (rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_2)) != 0)
 		what = "TLS versions";
 	else if ((rv = nng_tls_config_ca_file(cfg, ca_file)) != 0)
 		what = ca_file;
-	else if ((rv = nng_tls_config_cert_key_file(cfg, cert_file, NULL)) !=
-	         0)
+	else if ((rv = nng_tls_config_cert_key_file(cfg, cert_file, NULL)) != 0)
 		what = cert_file;
 	else if ((rv = nng_tls_config_auth_mode(
 	                  cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0)
@@ -46,4 +44,13 @@ pc_shard_tls(nng_tls_mode mode, const char *ca_file, const char *cert_file,
 	}
 	*out = cfg;
 	return PC_OK;
+}
+
+int
+pc_pipe_is_net(nng_pipe p)
+{
+	nng_sockaddr sa;
+
+	return nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0 &&
+	       (sa.s_family == NNG_AF_INET || sa.s_family == NNG_AF_INET6);
 }

@@ -1,10 +1,11 @@
 /*
- * shard_tls.h: the TLS configuration every program builds for tls+tcp://
- * brokers (shard.h) from PIPECHAT_TLS_CA_FILE and PIPECHAT_TLS_CERT_FILE
- * (NNG 1.5.2 with mbedtls; both sides verify the peer against the private
- * CA of scripts/make-certs). Apart from shard.h because it needs libnng:
- * the worker built for ipc:// brokers only (ws-worker/README.md, "Two
- * builds") parses the broker list but links no NNG.
+ * shard_tls.h: libnng's side of brokers on other machines (shard.h): the
+ * TLS configuration every program builds for tls+tcp:// from
+ * PIPECHAT_TLS_CA_FILE and PIPECHAT_TLS_CERT_FILE (NNG 1.5.2 with mbedtls;
+ * both sides verify the peer against the private CA of scripts/make-certs),
+ * and whether a pipe is such a link. Apart from shard.h because it needs
+ * libnng: the worker built for ipc:// brokers only (ws-worker/README.md,
+ * "Two builds") parses the broker list but links no NNG.
  */
 #ifndef PIPECHAT_SHARD_TLS_H
 #define PIPECHAT_SHARD_TLS_H
@@ -29,5 +30,9 @@
 enum pc_err pc_shard_tls(nng_tls_mode mode, const char *ca_file,
                          const char *cert_file, const char *server_name,
                          nng_tls_config **out);
+
+/* Non-zero for a pipe over tcp:// or tls+tcp:// (its remote address is
+ * IPv4 or IPv6), 0 for ipc://: a tcp pipe has no peer uid to check. */
+int pc_pipe_is_net(nng_pipe p);
 
 #endif

@@ -38,10 +38,10 @@
 #define WS_BRIDGE_NFDS 2 /* descriptors to poll per bridge */
 
 struct ws_bridge {
-	struct splink sp;           /* ipc:// (sp.fd -1 otherwise) */
-	struct ws_bridge_net *net;  /* tcp://, tls+tcp:// (bridge_net.h) */
-	int own;                    /* 1: sp, 0: net */
-	int credit_owed;            /* a CREDIT could not be sent yet */
+	struct splink sp;          /* ipc:// (sp.fd -1 otherwise) */
+	struct ws_bridge_net *net; /* tcp://, tls+tcp:// (bridge_net.h) */
+	int own;                   /* 1: sp, 0: net */
+	int credit_owed;           /* a CREDIT could not be sent yet */
 };
 
 /*

@@ -54,16 +54,6 @@ ws_bridge_net_available(void)
 	return 1;
 }
 
-/* Non-zero for a tcp:// or tls+tcp:// pipe. */
-static int
-net_pipe_is_net(nng_pipe p)
-{
-	nng_sockaddr sa;
-
-	return nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0 &&
-	       (sa.s_family == NNG_AF_INET || sa.s_family == NNG_AF_INET6);
-}
-
 static void
 net_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
@@ -73,7 +63,7 @@ net_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	switch (ev) {
 	case NNG_PIPE_EV_ADD_PRE:
 		/* A tls+tcp:// broker has no uid: TLS verified it. */
-		if (!net_pipe_is_net(p) &&
+		if (!pc_pipe_is_net(p) &&
 		    (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) != 0 ||
 		     uid != (uint64_t)getuid())) {
 			pc_log_err("broker pipe from uid %llu refused",

@@ -42,15 +42,13 @@ int ws_bridge_net_available(void);
  * logged.
  */
 enum pc_err ws_bridge_net_open(struct ws_bridge_net **out, const char *url,
-                               const struct ws_bridge_tls *tls,
-                               size_t max_msg);
+                               const struct ws_bridge_tls *tls, size_t max_msg);
 void ws_bridge_net_close(struct ws_bridge_net *n); /* NULL is fine */
 
 /* hdr_len + len bytes as one message; waits up to wait_ms for room in a
  * full queue while a pipe is up. PC_OK or PC_ERR_UNAVAILABLE (logged). */
 enum pc_err ws_bridge_net_send(struct ws_bridge_net *n, const void *hdr,
-                               size_t hdr_len, const void *payload,
-                               size_t len);
+                               size_t hdr_len, const void *payload, size_t len);
 
 /* The next message, borrowed until the next call on n: PC_OK, or
  * PC_ERR_UNAVAILABLE when none is waiting. *pipe is the pipe it came on. */

@@ -52,8 +52,9 @@ ws_handover(char **argv, const char *reason)
 	size_t len;
 
 	if (handover_dir(argv[0], path, sizeof(path)) != 0) {
-		fprintf(stderr, "pipechat-ws: %s needs %s, and this "
-		                "program's folder is unknown\n",
+		fprintf(stderr,
+		        "pipechat-ws: %s needs %s, and this "
+		        "program's folder is unknown\n",
 		        reason, WS_HANDOVER_PROGRAM);
 		return;
 	}

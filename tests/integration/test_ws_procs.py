@@ -112,15 +112,20 @@ def test_hang_ups_during_the_dial_leave_the_broker_answering(procs_stack, new_us
     assert_alive(st)
 
 
-def _threads(pid):
+def _proc_number(pid, name, key):
+    """The number after key ("Threads:") in /proc/PID/name, or None."""
     try:
-        with open("/proc/%d/status" % pid) as f:
+        with open("/proc/%d/%s" % (pid, name)) as f:
             for line in f:
-                if line.startswith("Threads:"):
+                if line.startswith(key):
                     return int(line.split()[1])
     except OSError:
         return None
     return None
+
+
+def _threads(pid):
+    return _proc_number(pid, "status", "Threads:")
 
 
 def test_a_worker_is_one_thread(stack, new_user):
@@ -165,13 +170,7 @@ def _started(pid):
 def _dirty_kib(pid):
     """The worker's own pages (Pss_Dirty): what each more socket costs once
     the program's text is shared by many (bench/sockets measures Pss)."""
-    try:
-        for line in open("/proc/%d/smaps_rollup" % pid):
-            if line.startswith("Pss_Dirty:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
+    return _proc_number(pid, "smaps_rollup", "Pss_Dirty:")
 
 
 def test_the_worker_on_one_machine_is_the_small_build(stack, new_user):
