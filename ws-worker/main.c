@@ -61,6 +61,7 @@
 #include "lineio.h"
 #include "log.h"
 #include "peer.h"
+#include "relro.h"
 #include "sandbox.h"
 #include "settings.h"
 #include "textmode.h"
@@ -315,6 +316,12 @@ main(int argc, char **argv)
 	int code = 1;
 	enum pc_err e;
 
+	/* Before anything reads input: musl's start leaves it writable. */
+	if (ws_relro_seal() != 0) {
+		fprintf(stderr, "pipechat-ws: sealing relocated data: %s\n",
+		        strerror(errno));
+		return 1;
+	}
 	memset(&r, 0, sizeof(r));
 	memset(&links, 0, sizeof(links));
 	memset(&c, 0, sizeof(c));

@@ -167,10 +167,12 @@ def _started(pid):
         return -1
 
 
-def _dirty_kib(pid):
-    """The worker's own pages (Pss_Dirty): what each more socket costs once
-    the program's text is shared by many (bench/sockets measures Pss)."""
-    return _proc_number(pid, "smaps_rollup", "Pss_Dirty:")
+def _own_kib(pid):
+    """The worker's own pages (Pss_Anon: its anonymous and copied-on-write
+    pages): what each more socket costs once the program's text is shared
+    by many (bench/sockets measures Pss). Not Pss_Dirty, which also counts
+    the text's page-cache pages while a just-built binary is unwritten."""
+    return _proc_number(pid, "smaps_rollup", "Pss_Anon:")
 
 
 def test_the_worker_on_one_machine_is_the_small_build(stack, new_user):
@@ -196,8 +198,61 @@ def test_the_worker_on_one_machine_is_the_small_build(stack, new_user):
                 # this socket's worker: the youngest (others of earlier
                 # tests on this stack may still be on their way out)
                 mine = max(kids, key=_started)
-                own = _dirty_kib(mine)
+                own = _own_kib(mine)
                 assert own is not None and own < 110, own
+        finally:
+            await s.close()
+
+    run(go())
+    assert_alive(stack)
+
+
+def _relro_writable(pid):
+    """The pages of the worker's PT_GNU_RELRO segment (its relocated tables
+    of pointers) that are mapped writable, as [(start, end)]."""
+    import struct
+    exe = os.readlink("/proc/%d/exe" % pid)
+    with open(exe, "rb") as f:
+        head = f.read(64)
+        phoff, = struct.unpack_from("<Q", head, 32)
+        phentsize, phnum = struct.unpack_from("<HH", head, 54)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    relro = None
+    for i in range(phnum):
+        p_type, _, _, p_vaddr, _, _, p_memsz, _ = struct.unpack_from("<IIQQQQQQ", table,
+                                                                      i * phentsize)
+        if p_type == 0x6474e552:  # PT_GNU_RELRO
+            relro = (p_vaddr, p_memsz)
+    assert relro, "no PT_GNU_RELRO in %s" % exe
+    maps = []
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 6 and parts[5] == exe:
+                lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                maps.append((lo, hi, parts[1], int(parts[2], 16)))
+    base = min(lo - off for lo, hi, perm, off in maps if off == 0)
+    start = (base + relro[0]) & ~0xfff
+    end = (base + relro[0] + relro[1]) & ~0xfff
+    return [(lo, hi) for lo, hi, perm, off in maps
+            if "w" in perm and lo < end and hi > start]
+
+
+def test_the_workers_tables_of_pointers_are_read_only(stack, new_user):
+    """A worker that parses hostile input keeps its relocated tables of
+    pointers (frame and settings tables, function pointers) read-only
+    once started: glibc's start seals them, musl's does not, so the worker
+    does (ws-worker/relro.h)."""
+    u = new_user()
+
+    async def go():
+        s = await hello_ws(stack, u)
+        try:
+            kids = children(stack.pid("ws"))
+            assert kids, "no worker under websocketd"
+            mine = max(kids, key=_started)
+            assert _relro_writable(mine) == []
         finally:
             await s.close()
 
