@@ -4,11 +4,12 @@
  * threads; its pipe callbacks touch only two atomic counters and an
  * eventfd, which the worker's loop polls.
  *
- * Two implementations: bridge_net.c (libnng) in pipechat-ws-full and the
- * unit tests, bridge_net_none.c in the worker built for ipc:// brokers only
- * (ws-worker/README.md, "Two builds"), which hands such settings to
- * pipechat-ws-full before it opens anything (main.c), so its open only
- * refuses.
+ * Two implementations: bridge_net.c (libnng) in every glibc build of the
+ * worker (pipechat-ws-full beside a musl pipechat-ws, else pipechat-ws
+ * itself) and the unit tests; bridge_net_none.c in the worker built against
+ * musl for ipc:// brokers only (ws-worker/README.md, "Two builds"), which
+ * hands such settings to pipechat-ws-full before it opens anything
+ * (main.c), so its open only refuses.
  *
  * Not here: ipc:// (splink.h), what the messages mean (conn.h).
  */
