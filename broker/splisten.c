@@ -225,8 +225,7 @@ static void
 splisten_accept(int64_t now_ms)
 {
 	struct epoll_event ev;
-	struct ucred cred;
-	socklen_t clen;
+	uid_t peer;
 	struct sp_conn *c;
 	int fd, k;
 
@@ -238,12 +237,10 @@ splisten_accept(int64_t now_ms)
 				pc_log_warn("accept: %s", strerror(errno));
 			return;
 		}
-		clen = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
-		    cred.uid != sl.uid) {
-			pc_log_warn("refused a worker peer with uid %lu (not "
+		if (!splink_peer_is(fd, sl.uid, &peer)) {
+			pc_log_warn("refused a worker peer with uid %ld (not "
 			            "ours)",
-			            (unsigned long)cred.uid);
+			            peer == (uid_t)-1 ? -1L : (long)peer);
 			close(fd);
 			continue;
 		}

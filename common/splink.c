@@ -137,8 +137,7 @@ static void
 splink_dial(struct splink *l, int64_t now_ms)
 {
 	struct sockaddr_un sun;
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
+	uid_t peer;
 	const char *what = NULL;
 
 	memset(&sun, 0, sizeof(sun));
@@ -149,12 +148,14 @@ splink_dial(struct splink *l, int64_t now_ms)
 		what = "socket";
 	else if (connect(l->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		what = NULL; /* not there (yet), or its backlog is full */
-	else if (getsockopt(l->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
-		what = "SO_PEERCRED";
-	else if (cred.uid != getuid()) {
-		pc_log_err("broker pipe from uid %lu refused",
-		           (unsigned long)cred.uid);
-		what = "";
+	else if (!splink_peer_is(l->fd, getuid(), &peer)) {
+		if (peer == (uid_t)-1) {
+			what = "SO_PEERCRED";
+		} else {
+			pc_log_err("broker pipe from uid %lu refused",
+			           (unsigned long)peer);
+			what = "";
+		}
 	} else {
 		l->state = SPLINK_HELLO;
 		/* 8 bytes into a new, empty socket: all or an error */
@@ -186,6 +187,19 @@ splink_open(struct splink *l, const char *path, size_t max_msg, size_t tx_max,
 	l->backoff_ms = SPLINK_REDIAL_MIN_MS;
 	splink_dial(l, now_ms);
 	return PC_OK;
+}
+
+int
+splink_peer_is(int fd, uid_t uid, uid_t *peer)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	*peer = (uid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
+		return 0;
+	*peer = cred.uid;
+	return cred.uid == uid;
 }
 
 enum pc_err

@@ -42,6 +42,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -86,8 +87,15 @@ struct splink {
 enum pc_err splink_open(struct splink *l, const char *path, size_t max_msg,
                         size_t tx_max, int64_t now_ms);
 /*
+ * Non-zero when the process at the other end of the connected Unix socket
+ * fd runs as uid (SO_PEERCRED, read by the kernel at connect: both ends
+ * check it before any byte). *peer is the peer's uid, or (uid_t)-1 when
+ * the kernel could not say (errno set).
+ */
+int splink_peer_is(int fd, uid_t uid, uid_t *peer);
+/*
  * The accepting end: l takes fd (a connected, non-blocking Unix socket
- * whose peer's uid the caller checked), writes its greeting and waits for
+ * whose peer's uid the caller checked with splink_peer_is), writes its greeting and waits for
  * the peer's, as the dialling end does; once closed (splink_io, a went) it
  * stays DOWN. PC_OK, or PC_ERR_UNAVAILABLE (the greeting could not be
  * written; fd is closed).
