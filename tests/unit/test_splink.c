@@ -140,6 +140,17 @@ wait_events(struct env *e, int ms, int *went, int *came)
 	}
 }
 
+/* connect_greet with PAIR1's greeting, then the link is up (asserted). */
+static void
+link_up(struct env *e)
+{
+	int went, came;
+
+	connect_greet(e, NULL);
+	wait_events(e, 3000, &went, &came);
+	assert_true(came);
+}
+
 /* Builds an IPC frame: type, length, hop count, body. */
 static size_t
 frame(unsigned char *out, unsigned type, uint32_t hops, const char *body,
@@ -182,11 +193,8 @@ test_frames_split_at_every_byte(void **state)
 	unsigned char buf[256];
 	size_t n = 0, i, len;
 	const char *m;
-	int went, came;
 
-	connect_greet(e, NULL);
-	wait_events(e, 3000, &went, &came);
-	assert_true(came);
+	link_up(e);
 	n += frame(buf + n, 1, 1, "first", 5);
 	n += frame(buf + n, 1, 1, "", 0);
 	n += frame(buf + n, 1, 8, "third", 5); /* the most hops NNG lets by */
@@ -213,9 +221,7 @@ test_too_many_hops_is_dropped_more_than_255_closes(void **state)
 	const char *m;
 	int went, came;
 
-	connect_greet(e, NULL);
-	wait_events(e, 3000, &went, &came);
-	assert_true(came);
+	link_up(e);
 	n += frame(buf + n, 1, 9, "bounced", 7);
 	n += frame(buf + n, 1, 1, "kept", 4);
 	peer_write(e, buf, n);
@@ -237,9 +243,7 @@ test_wrong_type_and_oversized_close(void **state)
 	size_t n, len;
 	int went, came;
 
-	connect_greet(e, NULL);
-	wait_events(e, 3000, &went, &came);
-	assert_true(came);
+	link_up(e);
 	n = frame(buf, 2, 1, "x", 1); /* not NNG's message type */
 	peer_write(e, buf, n);
 	wait_events(e, 3000, &went, &came);
@@ -292,11 +296,8 @@ test_send_framing(void **state)
 {
 	struct env *e = *state;
 	unsigned char got[13 + 7];
-	int went, came;
 
-	connect_greet(e, NULL);
-	wait_events(e, 3000, &went, &came);
-	assert_true(came);
+	link_up(e);
 	assert_int_equal(splink_send(&e->l, "abc", 3, "defg", 4, 0), PC_OK);
 	peer_read(e, got, sizeof(got));
 	assert_int_equal(got[0], 1);
