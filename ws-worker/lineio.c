@@ -9,9 +9,9 @@
  * The writer is a queue of whole lines in front of a non-blocking pipe; a line
  * the pipe takes at once is never copied.
  *
- * At exit, ws_pipe_settle waits for websocketd to read the last stderr line
- * (the audit's disconnect) before the worker exits, which websocketd would
- * otherwise lose now and then (lineio.h).
+ * At exit, main.c calls ws_pipe_settle so that websocketd reads the last
+ * stderr line (the audit's disconnect) before the worker exits, which
+ * websocketd would otherwise lose now and then (lineio.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -288,8 +288,6 @@ ws_outq_drain(struct ws_outq *q, int timeout_ms)
 	struct pollfd p;
 	int64_t end, left;
 
-	/* The audit trail first: its last line is written by now. */
-	ws_pipe_settle(STDERR_FILENO, WS_SETTLE_MS);
 	end = lineio_now_ms() + timeout_ms;
 	while (q->head != NULL) {
 		if (ws_outq_flush(q) != PC_OK || q->head == NULL)

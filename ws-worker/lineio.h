@@ -89,11 +89,8 @@ enum pc_err ws_outq_line(struct ws_outq *q, const char *line, size_t len);
 enum pc_err ws_outq_flush(struct ws_outq *q);
 /* Bytes still queued. */
 size_t ws_outq_backlog(const struct ws_outq *q);
-/*
- * At exit, after the audit trail's last line: first ws_pipe_settle on stderr
- * (at most WS_SETTLE_MS), then keeps writing the queue for at most
- * timeout_ms or until it is empty.
- */
+/* At exit: keeps writing the queue for at most timeout_ms or until it is
+ * empty (main.c settles stderr first: ws_pipe_settle). */
 void ws_outq_drain(struct ws_outq *q, int timeout_ms);
 /* Frees what is queued; q may be zeroed. */
 void ws_outq_free(struct ws_outq *q);

@@ -450,7 +450,10 @@ out:
 		ws_audit_reject(&audit, why);
 		ws_audit_disconnect(&audit, why);
 	}
-	/* The last lines (a CLOSE's error, a refusal) reach the client. */
+	/* The audit trail's last line is read before we exit (lineio.h:
+	 * websocketd drops what it has not read once it reaps us), then the
+	 * last lines (a CLOSE's error, a refusal) reach the client. */
+	ws_pipe_settle(STDERR_FILENO, WS_SETTLE_MS);
 	ws_outq_drain(&w, main_stop ? 100 : MAIN_DRAIN_MS);
 	ws_outq_free(&w);
 	ws_conn_free(&c);
