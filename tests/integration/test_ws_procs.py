@@ -12,6 +12,7 @@ fast they open (bench/sockets).
 import asyncio
 import os
 import socket
+import struct
 import time
 
 import pytest
@@ -210,7 +211,6 @@ def test_the_worker_on_one_machine_is_the_small_build(stack, new_user):
 def _relro_writable(pid):
     """The pages of the worker's PT_GNU_RELRO segment (its relocated tables
     of pointers) that are mapped writable, as [(start, end)]."""
-    import struct
     exe = os.readlink("/proc/%d/exe" % pid)
     with open(exe, "rb") as f:
         head = f.read(64)
