@@ -19,8 +19,7 @@ import pytest
 import requests
 import websockets
 
-from pclib import (assert_alive, assert_error, assert_retry_after, children,
-                   unique_name)
+from pclib import assert_alive, assert_error, assert_retry_after, unique_name
 from test_hardening_audit import (audit_lines, finished_events, open_ws,
                                   parse_audit, wait_for, worker_pid)
 from test_hardening_sandbox import Worker, sanitized
@@ -47,7 +46,7 @@ def limits_stack(start_stack):
 
 def workers_of(stack):
     """Pids of the worker processes websocketd has running."""
-    return children(stack.pid("ws"))
+    return stack.workers()
 
 
 def wait_no_workers(stack, timeout=10):

@@ -57,6 +57,25 @@ def test_two_websocketd_share_the_sockets(procs_stack, new_user):
     run(go())
 
 
+def test_default_is_one_websocketd_per_thousand_sockets(stack, new_user):
+    """PIPECHAT_MAX_WORKERS 4,000 (the default): four websocketd, and a
+    socket through the web server reaches a worker under one of them."""
+    pids = stack.ws_pids()
+    assert len(pids) == 4 and len(set(pids)) == 4, pids
+    for p in pids:
+        os.kill(p, 0)  # each runs
+    u = new_user()
+
+    async def go():
+        s = await hello_ws(stack, u)
+        try:
+            assert stack.workers(), "no worker under any websocketd"
+        finally:
+            await s.close()
+
+    run(go())
+
+
 @pytest.mark.disruptive
 def test_ws_service_is_every_websocketd(procs_stack, new_user):
     st = procs_stack
@@ -143,7 +162,7 @@ def test_a_worker_is_one_thread(stack, new_user):
             await s.join(room)
             await s.send_msg(room, "one thread")
             await s.expect("message")
-            kids = [k for w in (stack.pid("ws"),) if w for k in children(w)]
+            kids = stack.workers()
             assert kids, "no worker under websocketd"
             counts = [_threads(k) for k in kids]
             assert all(c == 1 for c in counts if c is not None), counts
@@ -192,7 +211,7 @@ def test_the_worker_on_one_machine_is_the_small_build(stack, new_user):
             await s.join(room)
             await s.send_msg(room, "small")
             await s.expect("message")
-            kids = children(stack.pid("ws"))
+            kids = stack.workers()
             assert kids, "no worker under websocketd"
             assert {_exe(k) for k in kids} - {None} == {"pipechat-ws"}
             if full.exists() and not sanitized(stack):
@@ -249,7 +268,7 @@ def test_the_workers_tables_of_pointers_are_read_only(stack, new_user):
     async def go():
         s = await hello_ws(stack, u)
         try:
-            kids = children(stack.pid("ws"))
+            kids = stack.workers()
             assert kids, "no worker under websocketd"
             mine = max(kids, key=_started)
             assert _relro_writable(mine) == []

@@ -295,18 +295,17 @@ class Cluster:
         return self._drop() + [self._bin("ws")], env
 
     def worker_pids(self, name):
-        """Worker pids of websocketd name ("ws_b"), or of node A's ("ws")."""
-        if name == "ws":
-            pid = self.stack.pid("ws")
-        else:
-            pid = self.procs[name].pid
+        """Worker pids of websocketd name ("ws_b"), or of node A's
+        websocketd processes ("ws": ws, ws2, ...)."""
+        pids = self.stack.ws_pids() if name == "ws" else [self.procs[name].pid]
         kids = []
         # websocketd is a Go program: any of its threads may be the parent
-        for task in Path("/proc/%s/task" % pid).glob("*"):
-            try:
-                kids += (task / "children").read_text().split()
-            except OSError:
-                pass
+        for pid in pids:
+            for task in Path("/proc/%s/task" % pid).glob("*"):
+                try:
+                    kids += (task / "children").read_text().split()
+                except OSError:
+                    pass
         return sorted(set(int(k) for k in kids))
 
     def stop(self):

@@ -224,6 +224,23 @@ class Stack:
         except (OSError, ValueError, IndexError):
             return None
 
+    def ws_pids(self):
+        """Pids of every websocketd of the stack: ws, ws2, ... in order
+        (scripts/run starts PIPECHAT_MAX_WORKERS / 1,000 of them)."""
+        out = []
+        files = [f for f in (self.var / "run").glob("ws*.pid")
+                 if re.fullmatch(r"ws[0-9]*", f.stem)]
+        for f in sorted(files, key=lambda f: int(f.stem[2:] or 1)):
+            try:
+                out.append(int(f.read_text().split()[0]))
+            except (OSError, ValueError, IndexError):
+                pass
+        return out
+
+    def workers(self):
+        """Pids of the workers every websocketd of the stack has running."""
+        return [k for w in self.ws_pids() for k in children(w)]
+
     def log(self, name):
         """The text of var/log/<name>.log ("" if absent)."""
         try:
