@@ -5,7 +5,8 @@
  *   idle    open -n sockets (at most -k handshakes at once), each ready when a
  *           frame containing --ready arrives (or at the 101 when --ready is
  *           empty); print a READY line, then hold them until stdin closes or
- *           -d seconds pass.
+ *           -d seconds pass. --say TEXT: each sends TEXT at its 101 (so an
+ *           echo program proves it runs by sending it back: --ready TEXT).
  *   fanout  open -n sockets (all in one room through the URL), then the first
  *           -s of them send -r messages per second in total for -d seconds;
  *           every text frame carrying "lg <seq> <t>" is a delivery, its
@@ -44,6 +45,7 @@ struct lg {
 	int n, k, senders, room, expect_acks;
 	double rate, duration, timeout;
 	const char *ready;
+	const char *say; /* --say: sent at the 101; NULL: nothing */
 	int *rooms; /* --rooms: the list, nrooms long; NULL: -R for all */
 	int nrooms;
 	struct ws_conn *c;
@@ -140,6 +142,8 @@ lg_on_text(struct ws_conn *c, const char *d, size_t len, void *arg)
 
 	if (d == NULL) { /* the 101 */
 		g->opened++;
+		if (g->say != NULL && ws_send_text(c, g->say, strlen(g->say)) == 0)
+			ws_flush(c);
 		if (g->ready[0] == '\0') {
 			c->ready = 1;
 			g->ready_n++;
@@ -305,7 +309,8 @@ lg_usage(void)
 	fprintf(stderr,
 	    "usage: loadgen idle|fanout|ack -u ws://127.0.0.1:PORT/ws?room=ID [-c COOKIE]\n"
 	    "  [-o ORIGIN] [-n CONNS] [-k PARALLEL] [-s SENDERS] [-r RATE] [-d SECS]\n"
-	    "  [-R ROOM | --rooms ID,ID,...] [--ready TEXT] [--expect-acks] [-T TIMEOUT]\n");
+	    "  [-R ROOM | --rooms ID,ID,...] [--ready TEXT] [--say TEXT] [--expect-acks]\n"
+	    "  [-T TIMEOUT]\n");
 	exit(2);
 }
 
@@ -357,6 +362,8 @@ lg_args(struct lg *g, int argc, char **argv)
 			g->room = atoi(v);
 		} else if (strcmp(a, "--ready") == 0) {
 			g->ready = v;
+		} else if (strcmp(a, "--say") == 0) {
+			g->say = v;
 		} else if (strcmp(a, "--rooms") == 0) {
 			lg_rooms(g, v);
 		} else {
