@@ -161,8 +161,10 @@ class Stack:
         return None
 
     def service_pids(self):
-        """{service: leader pid}; db is the postmaster."""
-        out = {n: self.pid(n) for n in ("web", "ws", "api", "broker")}
+        """{service: leader pid}; db is the postmaster; every websocketd by
+        its service name (ws, ws2, ...: cpu_snapshot adds them up as ws)."""
+        out = {n: self.pid(n) for n in ("web", "api", "broker")}
+        out.update(("ws%d" % (i + 1) if i else "ws", p) for i, p in enumerate(self.ws_pids()))
         out["db"] = self.postmaster_pid()
         return out
 
@@ -214,7 +216,8 @@ def all_procs():
 def cpu_snapshot(leaders):
     """{name: CPU seconds} of each service: every process in the leader's
     session (its own setsid), or the postmaster and its children for db;
-    exited, reaped children count through the leader's cutime."""
+    exited, reaped children count through the leader's cutime. ws2, ws3,
+    ... (more websocketd) count as ws."""
     procs = all_procs()
     out = {}
     for name, lp in leaders.items():
@@ -225,7 +228,8 @@ def cpu_snapshot(leaders):
             if (name == "db" and (pid == lp or st["ppid"] == lp)) or \
                (name != "db" and st["sid"] == procs[lp]["sid"]):
                 ticks += st["cpu"]
-        out[name] = ticks / TICK
+        key = "ws" if re.fullmatch(r"ws[0-9]+", name) else name
+        out[key] = out.get(key, 0) + ticks / TICK
     return out
 
 
