@@ -130,7 +130,7 @@ class Stack:
 
     def ws_pids(self):
         """Pids of every websocketd of the stack (ws, ws2, ...: scripts/run
-        starts one per 1,000 of PIPECHAT_MAX_WORKERS)."""
+        starts one per 4,000 of PIPECHAT_MAX_WORKERS)."""
         out = []
         for f in sorted((self.var / "run").glob("ws*.pid"),
                         key=lambda f: int(f.stem[2:] or 1)):

@@ -204,35 +204,25 @@ pc_ws_max_workers() {
 	echo "$((10#$v))"
 }
 
-# PC_WS_PER_PROC_MAX: the most sockets one websocketd may hold. It keeps about
-# four descriptors per socket (the connection and the worker's three pipes)
-# under this machine's hard limit of 20,000 per process (FACTS.md): 4,000
-# leaves room for the rest.
-PC_WS_PER_PROC_MAX=4000
-# PC_WS_PER_PROC: sockets per websocketd when PIPECHAT_WS_PROCS is not set.
-# Each fork copies websocketd's descriptor table and the worker's exec closes
-# it again, so a socket costs more to open the more sockets its websocketd
-# already holds; an idle websocketd costs about 1 MiB of its own. At 1,000
-# per websocketd, 10,000 sockets opened about 28% faster than at 4,000, at
-# the same memory per socket (bench/README.md, "Sockets per websocketd").
-PC_WS_PER_PROC=1000
+# PC_WS_PER_PROC: sockets one websocketd holds. It keeps about four
+# descriptors per socket (the connection and the worker's three pipes) under
+# this machine's hard limit of 20,000 per process (FACTS.md): 4,000 leaves
+# room for the rest.
+PC_WS_PER_PROC=4000
 
 # pc_ws_procs: PIPECHAT_WS_PROCS from the stack's settings: how many
 # websocketd processes run behind the web server (1-64); default
-# PIPECHAT_MAX_WORKERS / 1,000 rounded up, at most 64 (4 for the default
-# 4,000).
+# PIPECHAT_MAX_WORKERS / 4,000 rounded up (1 for the default 4,000).
 pc_ws_procs() {
-	local v max def
+	local v max
 	max=$(pc_ws_max_workers) || return 1
-	def=$(((max + PC_WS_PER_PROC - 1) / PC_WS_PER_PROC))
-	[ "$def" -le 64 ] || def=64
-	v=$(pc_ws_setting PIPECHAT_WS_PROCS "$def")
+	v=$(pc_ws_setting PIPECHAT_WS_PROCS $(((max + PC_WS_PER_PROC - 1) / PC_WS_PER_PROC)))
 	if ! [[ $v =~ ^[0-9]{1,2}$ ]] || [ "$((10#$v))" -lt 1 ] || [ "$((10#$v))" -gt 64 ]; then
 		pc_warn "PIPECHAT_WS_PROCS=$v: want 1-64 websocketd processes"
 		return 1
 	fi
-	[ "$(((max + 10#$v - 1) / 10#$v))" -le "$PC_WS_PER_PROC_MAX" ] ||
-		pc_warn "PIPECHAT_WS_PROCS=$v for PIPECHAT_MAX_WORKERS=$max: more than $PC_WS_PER_PROC_MAX" \
+	[ "$(((max + 10#$v - 1) / 10#$v))" -le "$PC_WS_PER_PROC" ] ||
+		pc_warn "PIPECHAT_WS_PROCS=$v for PIPECHAT_MAX_WORKERS=$max: more than $PC_WS_PER_PROC" \
 			"sockets per websocketd, which may run out of descriptors"
 	echo "$((10#$v))"
 }

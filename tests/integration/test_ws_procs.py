@@ -57,13 +57,13 @@ def test_two_websocketd_share_the_sockets(procs_stack, new_user):
     run(go())
 
 
-def test_default_is_one_websocketd_per_thousand_sockets(stack, new_user):
-    """PIPECHAT_MAX_WORKERS 4,000 (the default): four websocketd, and a
-    socket through the web server reaches a worker under one of them."""
+def test_default_is_one_websocketd(stack, new_user):
+    """PIPECHAT_MAX_WORKERS 4,000 (the default): one websocketd (more cost
+    every message more CPU: bench/README.md, "Sockets per websocketd"), and
+    a socket through the web server reaches a worker under it."""
     pids = stack.ws_pids()
-    assert len(pids) == 4 and len(set(pids)) == 4, pids
-    for p in pids:
-        os.kill(p, 0)  # each runs
+    assert len(pids) == 1, pids
+    os.kill(pids[0], 0)  # it runs
     u = new_user()
 
     async def go():

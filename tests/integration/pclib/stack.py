@@ -226,7 +226,7 @@ class Stack:
 
     def ws_pids(self):
         """Pids of every websocketd of the stack: ws, ws2, ... in order
-        (scripts/run starts PIPECHAT_MAX_WORKERS / 1,000 of them)."""
+        (scripts/run starts PIPECHAT_MAX_WORKERS / 4,000 of them)."""
         out = []
         files = [f for f in (self.var / "run").glob("ws*.pid")
                  if re.fullmatch(r"ws[0-9]*", f.stem)]
