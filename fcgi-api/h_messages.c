@@ -58,15 +58,17 @@
  * statements (session, room, page) and without the copy: fcgi-api/README.md,
  * "Speed".
  */
-#define H_MESSAGES_PAGE(cmp, order)                                            \
+#define H_MESSAGES_CUR(seq, hist, epoch)                                       \
 	SESSION_WHO_SQL                                                        \
 	", vis AS (SELECT r.id, r.last_seq, r.hist_ver,"                       \
 	" (SELECT v FROM history_epoch) AS epoch FROM"                         \
 	ROOM_VISIBLE("(SELECT uid FROM who)", "$3") ")"                        \
-	", cur AS (SELECT vis.*, vis.last_seq = $6 AND vis.hist_ver = $7"      \
-	" AND vis.epoch = $8 AS same FROM vis)"                                \
+	", cur AS (SELECT vis.*, vis.last_seq = " seq " AND vis.hist_ver = "  \
+	hist " AND vis.epoch = " epoch " AS same FROM vis)"                    \
 	" SELECT who.username, who.stale, cur.id IS NOT NULL, cur.last_seq,"   \
-	" cur.hist_ver, cur.epoch, cur.same, p.*"                              \
+	" cur.hist_ver, cur.epoch, cur.same"
+#define H_MESSAGES_PAGE(cmp, order)                                            \
+	H_MESSAGES_CUR("$6", "$7", "$8") ", p.*"                               \
 	" FROM who LEFT JOIN cur ON true"                                      \
 	" LEFT JOIN LATERAL (SELECT" H_MESSAGES_COLUMNS                        \
 	"  WHERE m.room_id = cur.id AND NOT cur.same AND m.seq " cmp " $4"     \
@@ -75,6 +77,19 @@ static const char h_messages_before_sql[] = H_MESSAGES_PAGE("<", "DESC");
 static const char h_messages_after_sql[] = H_MESSAGES_PAGE(">", "ASC");
 /* The first message column of a page row. */
 #define H_MESSAGES_PAGE_COL 7
+/*
+ * The check alone, for a copy a request has already found current
+ * (histcache_confirmed): the same first seven columns and no page ($4, $5,
+ * $6 the copy's version). PostgreSQL starts every node of a plan at each
+ * execution, the page's too when the one-time filter then skips it, so the
+ * check costs less (fcgi-api/README.md, "Speed", round 3). When the copy
+ * turns out stale, the page statement follows: a second round trip, which
+ * checks the session again. A copy not yet confirmed (just built: its room
+ * may be busy) goes straight to the page statement, as before, so a room
+ * whose copies keep going stale pays no second round trip.
+ */
+static const char h_messages_check_sql[] =
+        H_MESSAGES_CUR("$4", "$5", "$6") " FROM who LEFT JOIN cur ON true";
 
 /* clang-format on */
 
@@ -156,6 +171,18 @@ h_messages_by_seq(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+/* Answers with this thread's copy of the page: the version read now is the
+ * copy's. */
+static enum pc_err
+h_messages_copy(struct call *c, const char *copy, size_t len)
+{
+	enum pc_err rc;
+
+	rc = pc_buf_append(resp_body(c->resp), copy, len);
+	metrics_count(METRICS_HISTORY_COPY);
+	return resp_json_done(c->resp, 200, rc);
+}
+
 /*
  * GET /api/rooms/{id}/messages?before=&after=&limit=: the newest `limit`
  * (default 50) by default, those below `before`, or those above `after`;
@@ -206,6 +233,26 @@ h_messages_list(struct call *c)
 	copy = histcache_get(&key, &have, &copy_len);
 	session_params(&c->who, uid, params);
 	params[2] = db_i64(rid, id);
+	if (copy != NULL && histcache_confirmed(&key)) {
+		params[3] = db_i64(v_seq, have.last_seq);
+		params[4] = db_i64(v_hist, have.hist_ver);
+		params[5] = db_i64(v_epoch, have.epoch);
+		if ((rc = db_exec(c->db, h_messages_check_sql, 6, params,
+		                  &res)) != PC_OK ||
+		    (rc = call_confirm(c, res, 0)) != PC_OK)
+			goto out;
+		if (!db_get_bool(res, 0, 2)) {
+			rc = PC_ERR_NOT_FOUND;
+			goto out;
+		}
+		if (db_get_bool(res, 0, 6)) {
+			rc = h_messages_copy(c, copy, copy_len);
+			goto out;
+		}
+		/* stale: the page statement below reads the page */
+		PQclear(res);
+		res = NULL;
+	}
 	params[3] = db_i64(bound, key.bound);
 	params[4] = db_i64(lim, limit + 1);
 	params[5] = db_i64(v_seq, have.last_seq);
@@ -223,10 +270,8 @@ h_messages_list(struct call *c)
 		goto out;
 	}
 	if (copy != NULL && db_get_bool(res, 0, 6)) {
-		/* The version read now is the copy's: the same page. */
-		rc = pc_buf_append(resp_body(c->resp), copy, copy_len);
-		rc = resp_json_done(c->resp, 200, rc);
-		metrics_count(METRICS_HISTORY_COPY);
+		histcache_confirm(&key);
+		rc = h_messages_copy(c, copy, copy_len);
 		goto out;
 	}
 	now.last_seq = db_get_i64(res, 0, 3);

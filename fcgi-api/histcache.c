@@ -13,6 +13,7 @@ struct histcache_slot {
 	struct histcache_ver ver;
 	char *body; /* malloc'd; NULL: empty slot */
 	size_t len;
+	int confirmed; /* histcache_confirm since histcache_put */
 };
 
 static _Thread_local struct histcache_slot histcache_slots[HISTCACHE_SLOTS];
@@ -69,6 +70,24 @@ histcache_put(const struct histcache_key *key, const struct histcache_ver *ver,
 	s->ver = *ver;
 	s->body = copy;
 	s->len = len;
+}
+
+int
+histcache_confirmed(const struct histcache_key *key)
+{
+	struct histcache_slot *s = histcache_slot(key);
+
+	return s->body != NULL && histcache_same_key(&s->key, key) &&
+	       s->confirmed;
+}
+
+void
+histcache_confirm(const struct histcache_key *key)
+{
+	struct histcache_slot *s = histcache_slot(key);
+
+	if (s->body != NULL && histcache_same_key(&s->key, key))
+		s->confirmed = 1;
 }
 
 void

@@ -63,6 +63,16 @@ void histcache_put(const struct histcache_key *key,
                    const struct histcache_ver *ver, const char *body,
                    size_t len);
 
+/*
+ * Whether a request has found key's copy current since it was kept
+ * (histcache_confirm): a copy read again unchanged is likely to be so
+ * again, and h_messages.c then asks the cheaper question first. 0 without
+ * a copy; a new copy (histcache_put) starts unconfirmed.
+ */
+int histcache_confirmed(const struct histcache_key *key);
+/* Marks key's copy as found current (nothing without a copy). */
+void histcache_confirm(const struct histcache_key *key);
+
 /* Frees this thread's copies (at thread exit; the cache stays usable). */
 void histcache_thread_free(void);
 

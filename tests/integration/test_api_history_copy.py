@@ -46,7 +46,9 @@ def msgs(user, room_id, **params):
 
 def warm(st, user, room_id, **params):
     """Reads the page until the second read is served from the copy; returns
-    its text."""
+    its text. The copy is then confirmed (histcache.h), so the next read asks
+    the statement without the page first (h_messages.c): every test below
+    checks that path too."""
     first = raw(user, room_id, **params)
     before = copies(st)
     again = raw(user, room_id, **params)
@@ -63,6 +65,24 @@ def test_copy_is_the_same_answer_for_every_reader(one):
     before = copies(one)
     assert raw(v, room) == text  # another reader of the public room
     assert copies(one) == before + 1
+
+
+def test_confirmed_copy_serves_until_the_room_changes(one):
+    """Read after read of a quiet room comes from the confirmed copy; a
+    message makes the next read fresh, and that page serves again."""
+    u = make_user(one)
+    room = make_room(u)["id"]
+    send_message(one, u, room, "quiet")
+    text = warm(one, u, room)
+    before = copies(one)
+    for _ in range(3):
+        assert raw(u, room) == text
+    assert copies(one) == before + 3
+    send_message(one, u, room, "loud")
+    assert [m["body"] for m in msgs(u, room)] == ["quiet", "loud"]
+    assert copies(one) == before + 3
+    fresh = raw(u, room)
+    assert copies(one) == before + 4 and fresh != text
 
 
 def test_acked_message_is_in_the_next_read(one):

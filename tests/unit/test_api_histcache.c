@@ -67,6 +67,31 @@ test_put_get_replace(void **state)
 	assert_null(histcache_get(&k, &got, &len));
 }
 
+/* A copy starts unconfirmed; histcache_confirm marks it; a new copy (the
+ * room changed) starts unconfirmed again; another key is never confirmed. */
+static void
+test_confirmed_until_replaced(void **state)
+{
+	struct histcache_key k = test_key(9, INT64_MAX, 50, 0);
+	struct histcache_key other = test_key(9, INT64_MAX, 20, 0);
+	struct histcache_ver v = {10, 0, 1};
+
+	(void)state;
+	assert_false(histcache_confirmed(&k));
+	histcache_confirm(&k); /* no copy: nothing */
+	assert_false(histcache_confirmed(&k));
+	histcache_put(&k, &v, "{}", 2);
+	assert_false(histcache_confirmed(&k));
+	histcache_confirm(&k);
+	assert_true(histcache_confirmed(&k));
+	assert_false(histcache_confirmed(&other));
+	v.last_seq = 11;
+	histcache_put(&k, &v, "{}", 2);
+	assert_false(histcache_confirmed(&k));
+	histcache_thread_free();
+	assert_false(histcache_confirmed(&k));
+}
+
 static void
 test_too_big_is_not_kept(void **state)
 {
@@ -142,6 +167,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_put_get_replace),
+	        cmocka_unit_test(test_confirmed_until_replaced),
 	        cmocka_unit_test(test_too_big_is_not_kept),
 	        cmocka_unit_test(test_threads_do_not_share),
 	        cmocka_unit_test(test_many_keys_stay_bounded),
