@@ -20,9 +20,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lineio.h"
 
 #define READER_CAP (WS_LINE_MAX + 1)
@@ -240,21 +240,11 @@ ws_outq_backlog(const struct ws_outq *q)
 	return q->bytes;
 }
 
-/* Milliseconds on the monotonic clock. */
-static int64_t
-lineio_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 ws_pipe_settle(int fd, int timeout_ms)
 {
 	struct pollfd p;
-	int64_t end = lineio_now_ms() + timeout_ms, left;
+	int64_t end = pc_clock_mono_ms() + timeout_ms, left;
 	int size, n;
 
 	/* Only a pipe has a size: EBADF for a terminal or a file. */
@@ -265,13 +255,13 @@ ws_pipe_settle(int fd, int timeout_ms)
 	 * reads, as a test reading stderr only after exit: the time runs
 	 * out). */
 	while (fcntl(fd, F_SETPIPE_SZ, 0) < 0) {
-		if (errno != EBUSY || (left = end - lineio_now_ms()) <= 0)
+		if (errno != EBUSY || (left = end - pc_clock_mono_ms()) <= 0)
 			return;
 		(void)poll(NULL, 0, left < 2 ? (int)left : 2);
 	}
 	p.fd = fd;
 	p.events = POLLOUT;
-	while ((left = end - lineio_now_ms()) > 0) {
+	while ((left = end - pc_clock_mono_ms()) > 0) {
 		p.revents = 0;
 		n = poll(&p, 1, (int)left);
 		if (n > 0 || (n < 0 && errno != EINTR))
@@ -288,11 +278,11 @@ ws_outq_drain(struct ws_outq *q, int timeout_ms)
 	struct pollfd p;
 	int64_t end, left;
 
-	end = lineio_now_ms() + timeout_ms;
+	end = pc_clock_mono_ms() + timeout_ms;
 	while (q->head != NULL) {
 		if (ws_outq_flush(q) != PC_OK || q->head == NULL)
 			return;
-		left = end - lineio_now_ms();
+		left = end - pc_clock_mono_ms();
 		if (left <= 0)
 			return;
 		p.fd = q->fd;
