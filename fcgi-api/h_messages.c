@@ -171,14 +171,30 @@ h_messages_by_seq(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Answers with this thread's copy of the page: the version read now is the
- * copy's. */
+/*
+ * Runs sql (the check or a page statement: H_MESSAGES_CUR's seven columns
+ * first) and answers what its first row settles: 401 (call_confirm), 404
+ * when the room is not visible, or this thread's copy (copy_len bytes)
+ * when `same` says it is current, with *served set. PC_OK with *served 0:
+ * *res is the caller's to read on. Either way *res is the caller's to
+ * PQclear.
+ */
 static enum pc_err
-h_messages_copy(struct call *c, const char *copy, size_t len)
+h_messages_ask(struct call *c, const char *sql, int n, const char **params,
+               const char *copy, size_t copy_len, PGresult **res, int *served)
 {
 	enum pc_err rc;
 
-	rc = pc_buf_append(resp_body(c->resp), copy, len);
+	*served = 0;
+	if ((rc = db_exec(c->db, sql, n, params, res)) != PC_OK ||
+	    (rc = call_confirm(c, *res, 0)) != PC_OK)
+		return rc;
+	if (!db_get_bool(*res, 0, 2))
+		return PC_ERR_NOT_FOUND;
+	if (copy == NULL || !db_get_bool(*res, 0, 6))
+		return PC_OK;
+	*served = 1;
+	rc = pc_buf_append(resp_body(c->resp), copy, copy_len);
 	metrics_count(METRICS_HISTORY_COPY);
 	return resp_json_done(c->resp, 200, rc);
 }
@@ -207,7 +223,7 @@ h_messages_list(struct call *c)
 	size_t copy_len = 0;
 	int64_t id, limit, before, after;
 	struct h_messages_ord ord[H_MESSAGES_PAGE_MAX + 1];
-	int has_before, has_after, n, i, first, shown, ascending;
+	int has_before, has_after, n, i, first, shown, ascending, served;
 	enum pc_err rc;
 
 	if ((rc = call_path_id(c, "id", &id)) != PC_OK)
@@ -237,41 +253,29 @@ h_messages_list(struct call *c)
 		params[3] = db_i64(v_seq, have.last_seq);
 		params[4] = db_i64(v_hist, have.hist_ver);
 		params[5] = db_i64(v_epoch, have.epoch);
-		if ((rc = db_exec(c->db, h_messages_check_sql, 6, params,
-		                  &res)) != PC_OK ||
-		    (rc = call_confirm(c, res, 0)) != PC_OK)
+		rc = h_messages_ask(c, h_messages_check_sql, 6, params, copy,
+		                    copy_len, &res, &served);
+		if (rc != PC_OK || served)
 			goto out;
-		if (!db_get_bool(res, 0, 2)) {
-			rc = PC_ERR_NOT_FOUND;
-			goto out;
-		}
-		if (db_get_bool(res, 0, 6)) {
-			rc = h_messages_copy(c, copy, copy_len);
-			goto out;
-		}
 		/* stale: the page statement below reads the page */
 		PQclear(res);
 		res = NULL;
+		copy = NULL;
+		have.last_seq = have.hist_ver = have.epoch = -1;
 	}
 	params[3] = db_i64(bound, key.bound);
 	params[4] = db_i64(lim, limit + 1);
 	params[5] = db_i64(v_seq, have.last_seq);
 	params[6] = db_i64(v_hist, have.hist_ver);
 	params[7] = db_i64(v_epoch, have.epoch);
-	rc = db_exec(c->db,
-	             ascending ? h_messages_after_sql : h_messages_before_sql,
-	             8, params, &res);
+	rc = h_messages_ask(c,
+	                    ascending ? h_messages_after_sql
+	                              : h_messages_before_sql,
+	                    8, params, copy, copy_len, &res, &served);
 	if (rc != PC_OK)
 		goto out;
-	if ((rc = call_confirm(c, res, 0)) != PC_OK)
-		goto out;
-	if (!db_get_bool(res, 0, 2)) {
-		rc = PC_ERR_NOT_FOUND;
-		goto out;
-	}
-	if (copy != NULL && db_get_bool(res, 0, 6)) {
+	if (served) {
 		histcache_confirm(&key);
-		rc = h_messages_copy(c, copy, copy_len);
 		goto out;
 	}
 	now.last_seq = db_get_i64(res, 0, 3);
