@@ -30,15 +30,11 @@ def procs_stack(start_stack):
     return start_stack(**PROCS_ENV)
 
 
-def ws_pids(stack):
-    return [stack.pid("ws"), stack.pid("ws2")]
-
-
 def test_two_websocketd_share_the_sockets(procs_stack, new_user):
     st = procs_stack
-    a, b = ws_pids(st)
-    assert a and b and a != b, (a, b)
-    assert st.pid("ws3") is None
+    pids = st.ws_pids()  # ws and ws2, and no ws3
+    assert len(pids) == 2 and pids[0] != pids[1], pids
+    a, b = pids
     u = new_user(stack=st)
 
     async def go():
@@ -84,8 +80,7 @@ def test_ws_service_is_every_websocketd(procs_stack, new_user):
         assert st.pid("ws") is None and st.pid("ws2") is None
     finally:
         st.svc("start", "ws")
-    a, b = ws_pids(st)
-    assert a and b
+    assert len(st.ws_pids()) == 2
     u = new_user(stack=st)
 
     async def go():
