@@ -1,7 +1,8 @@
 """bench/lib/bench.py: what every pipechat benchmark shares: building the
 binaries and the load generator, a stack in a scratch folder (started with
 scripts/run --detach, stopped with scripts/stop), signed-in users, the CPU
-time of each service, PSS, and the table of medians and ratios.
+time of each service, PSS, the broker's commit histogram (from
+/api/metrics), and the table of medians and ratios.
 
 Not for: load generation (bench/loadgen/, in C) or correctness (tests/).
 """
@@ -80,6 +81,9 @@ class Stack:
             "PIPECHAT_VAR": str(self.var), "PIPECHAT_PORT": str(self.port),
             "PIPECHAT_SKIP_BUILD": "1", "PIPECHAT_BUILD": str(BUILD),
             "PIPECHAT_TRUSTED_PROXIES": "127.0.0.1",
+            # A token of this run only, so the benchmark can read the
+            # broker's commit histogram (Stack.commits).
+            "PIPECHAT_METRICS_TOKEN": uuid.uuid4().hex + uuid.uuid4().hex,
         })
         if os.environ.get("PIPECHAT_WEB"):
             env["PIPECHAT_WEB"] = os.environ["PIPECHAT_WEB"]
@@ -127,6 +131,27 @@ class Stack:
             return int((self.var / "run" / ("%s.pid" % name)).read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return None
+
+    def commits(self):
+        """The broker's group commits so far, from GET /api/metrics:
+        {"count", "sum" (seconds), "buckets": [(le seconds, cumulative
+        count)]} of pipechat_broker_commit_duration_seconds (BEGIN to
+        COMMIT returned; broker/README.md, "Metrics")."""
+        r = requests.get(self.base_url + "/api/metrics", timeout=10, headers={
+            "Authorization": "Bearer " + self.env["PIPECHAT_METRICS_TOKEN"]})
+        r.raise_for_status()
+        out = {"count": 0.0, "sum": 0.0, "buckets": []}
+        name = "pipechat_broker_commit_duration_seconds"
+        for line in r.text.splitlines():
+            m = re.match(r"%s_(bucket|sum|count)\{([^}]*)\} (\S+)$" % name, line)
+            if not m:
+                continue
+            if m.group(1) == "bucket":
+                le = re.search(r'le="([^"]+)"', m.group(2))
+                out["buckets"].append((float(le.group(1)), float(m.group(3))))
+            else:
+                out[m.group(1)] = float(m.group(3))
+        return out
 
     def ws_pids(self):
         """Pids of every websocketd of the stack (ws, ws2, ...: scripts/run
@@ -300,6 +325,30 @@ def loadgen(mode, url, *, cookie=None, origin=None, n=1, senders=1, rate=100,
         if line.startswith("RESULT"):
             return parse_kv(line)
     raise RuntimeError("loadgen gave no RESULT: %s %s" % (shlex.join(cmd), p.stdout + p.stderr))
+
+
+def commit_stats(a, b):
+    """What the broker's commits between two Stack.commits() did: their
+    number, mean, and p50 / p99 (linear within a histogram bucket, as
+    Prometheus' histogram_quantile), in milliseconds."""
+    n = b["count"] - a["count"]
+    if n <= 0:
+        return {"commits": 0}
+    before = dict(a["buckets"])
+    cum = [(le, c - before.get(le, 0.0)) for le, c in b["buckets"]]
+
+    def quantile(q):
+        want, lo, below = q * n, 0.0, 0.0
+        for le, c in cum:
+            if c >= want:
+                if le == float("inf"):
+                    return lo * 1000
+                return (lo + (le - lo) * (want - below) / max(c - below, 1e-9)) * 1000
+            lo, below = le, c
+        return None
+
+    return {"commits": n, "commit_mean_ms": (b["sum"] - a["sum"]) / n * 1000,
+            "commit_p50_ms": quantile(0.5), "commit_p99_ms": quantile(0.99)}
 
 
 # -- output ------------------------------------------------------------------------
