@@ -53,6 +53,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_port(port, timeout=10.0):
+    """Waits until something accepts on 127.0.0.1:port."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.05)
+
+
 # Limits raised for every benchmark (printed with the results): one user
 # stands for many sockets and senders instead of thousands of fake users.
 RAISED = {
