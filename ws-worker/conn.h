@@ -176,7 +176,9 @@ void ws_conn_client_too_large(struct ws_conn *c);
 /*
  * Runs the timers at mono time now (ms) and wall time wall_ms: keep-alive
  * ping, idle close, token expiry, fetch timeouts and retries, re-join and
- * re-auth retries. Returns how many ms the caller may sleep (<= WS_RETRY_MS).
+ * re-auth retries. Returns how many ms the caller may sleep: at most
+ * WS_RETRY_MS while anything waits to be retried or to complete, else until
+ * the next ping, idle close or expiry.
  */
 int ws_conn_timers(struct ws_conn *c, int64_t now, int64_t wall_ms);
 

@@ -607,7 +607,7 @@ test_timers(void **state)
 	(void)state;
 	fake_connect(f);
 	wait = ws_conn_timers(&f->c, t0, wall);
-	assert_true(wait >= 0 && wait <= WS_RETRY_MS);
+	assert_true(wait > WS_RETRY_MS && wait <= WS_PING_MS);
 	f->c.last_in_ms = t0 + WS_PING_MS; /* the client is chatty */
 	ws_conn_timers(&f->c, t0 + WS_PING_MS + 10, wall);
 	fake_expect_line(f, "{\"type\":\"ping\"}");
@@ -630,6 +630,47 @@ test_timers(void **state)
 	ws_conn_timers(&f->c, pc_clock_mono_ms() + WS_AUTH_TIMEOUT_MS, wall);
 	assert_true(f->c.done);
 	assert_non_null(strstr(fake_line(f), "\"unavailable\""));
+	fake_free(f);
+}
+
+/* An idle socket's worker sleeps until its next ping; while a join, a
+ * replay or a fetch is under way it looks again every WS_RETRY_MS. */
+static void
+test_idle_sleeps_until_ping(void **state)
+{
+	struct fake *f = fake_new(0, 0, 100);
+	struct fake_req *r;
+	int64_t now = pc_clock_mono_ms(), wall = pc_clock_now_ms();
+	int wait;
+
+	(void)state;
+	fake_connect(f);
+	wait = ws_conn_timers(&f->c, now, wall);
+	assert_true(wait > WS_RETRY_MS && wait <= WS_PING_MS);
+	assert_int_equal(ws_conn_join(&f->c, 5, 2), PC_OK);
+	r = fake_expect_req(f, PC_WIRE_JOIN, 5);
+	assert_true(ws_conn_timers(&f->c, now, wall) <= WS_RETRY_MS);
+	fake_broker(f, PC_WIRE_JOINED, r->h.req_id, 5, 6, 0,
+	            "{\"type\":\"joined\",\"room\":5,\"last_seq\":6,\"online\":"
+	            "[]}");
+	fake_line(f);
+	fake_send_msg(f, r->h.req_id, 5, 3);
+	fake_send_msg(f, r->h.req_id, 5, 4);
+	fake_expect_msg(f, 5, 3);
+	fake_expect_msg(f, 5, 4);
+	/* the replay is not complete: 5 and 6 are still to come */
+	assert_true(ws_conn_timers(&f->c, now, wall) <= WS_RETRY_MS);
+	fake_send_msg(f, r->h.req_id, 5, 5);
+	fake_send_msg(f, r->h.req_id, 5, 6);
+	fake_expect_msg(f, 5, 5);
+	fake_expect_msg(f, 5, 6);
+	wait = ws_conn_timers(&f->c, now, wall);
+	assert_true(wait > WS_RETRY_MS && wait <= WS_PING_MS);
+	/* a hole (8 without 7) waits for its fetch */
+	fake_send_msg(f, 0, 5, 8);
+	r = fake_expect_req(f, PC_WIRE_FETCH, 5);
+	assert_true(ws_conn_timers(&f->c, now, wall) <= WS_RETRY_MS);
+	fake_expect_no_req(f);
 	fake_free(f);
 }
 
@@ -725,6 +766,7 @@ main(void)
 	        cmocka_unit_test(test_leave_stops_traffic),
 	        cmocka_unit_test(test_removed_close_event),
 	        cmocka_unit_test(test_timers),
+	        cmocka_unit_test(test_idle_sleeps_until_ping),
 	        cmocka_unit_test(test_text_mode_round_trip),
 	        cmocka_unit_test(test_text_mode_unreadable_room_ends),
 	};
