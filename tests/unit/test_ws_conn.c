@@ -265,19 +265,12 @@ test_stalled_replay_fetched(void **state)
 {
 	struct fake *f = fake_new(0, 0, 100);
 	struct fake_req *r;
+	uint64_t join;
 
 	(void)state;
 	fake_connect(f);
-	assert_int_equal(ws_conn_join(&f->c, 5, 2), PC_OK);
-	r = fake_expect_req(f, PC_WIRE_JOIN, 5);
-	fake_broker(f, PC_WIRE_JOINED, r->h.req_id, 5, 6, 0,
-	            "{\"type\":\"joined\",\"room\":5,\"last_seq\":6,\"online\":"
-	            "[]}");
-	fake_line(f);
-	fake_send_msg(f, r->h.req_id, 5, 3);
-	fake_send_msg(f, r->h.req_id, 5, 4);
-	fake_expect_msg(f, 5, 3);
-	fake_expect_msg(f, 5, 4);
+	join = fake_join(f, 5, 2, 6);
+	fake_replay(f, join, 5, 3, 4);
 	fake_expect_no_req(f);
 	ws_conn_timers(&f->c, pc_clock_mono_ms() + 10, pc_clock_now_ms());
 	fake_expect_no_req(f);
@@ -606,7 +599,7 @@ test_timers(void **state)
 
 	(void)state;
 	fake_connect(f);
-	wait = ws_conn_timers(&f->c, t0, wall);
+	wait = ws_conn_timers(&f->c, pc_clock_mono_ms(), wall);
 	assert_true(wait > WS_RETRY_MS && wait <= WS_PING_MS);
 	f->c.last_in_ms = t0 + WS_PING_MS; /* the client is chatty */
 	ws_conn_timers(&f->c, t0 + WS_PING_MS + 10, wall);
@@ -633,43 +626,45 @@ test_timers(void **state)
 	fake_free(f);
 }
 
+/* How long the worker may sleep now (the clocks read after the fake's
+ * last step, so never before its connection's own timestamps). */
+static int
+idle_wait(struct fake *f)
+{
+	return ws_conn_timers(&f->c, pc_clock_mono_ms(), pc_clock_now_ms());
+}
+
 /* An idle socket's worker sleeps until its next ping; while a join, a
  * replay or a fetch is under way it looks again every WS_RETRY_MS. */
 static void
 test_idle_sleeps_until_ping(void **state)
 {
 	struct fake *f = fake_new(0, 0, 100);
-	struct fake_req *r;
-	int64_t now = pc_clock_mono_ms(), wall = pc_clock_now_ms();
+	uint64_t join;
 	int wait;
 
 	(void)state;
 	fake_connect(f);
-	wait = ws_conn_timers(&f->c, now, wall);
+	wait = idle_wait(f);
 	assert_true(wait > WS_RETRY_MS && wait <= WS_PING_MS);
-	assert_int_equal(ws_conn_join(&f->c, 5, 2), PC_OK);
-	r = fake_expect_req(f, PC_WIRE_JOIN, 5);
-	assert_true(ws_conn_timers(&f->c, now, wall) <= WS_RETRY_MS);
-	fake_broker(f, PC_WIRE_JOINED, r->h.req_id, 5, 6, 0,
-	            "{\"type\":\"joined\",\"room\":5,\"last_seq\":6,\"online\":"
-	            "[]}");
-	fake_line(f);
-	fake_send_msg(f, r->h.req_id, 5, 3);
-	fake_send_msg(f, r->h.req_id, 5, 4);
-	fake_expect_msg(f, 5, 3);
-	fake_expect_msg(f, 5, 4);
-	/* the replay is not complete: 5 and 6 are still to come */
-	assert_true(ws_conn_timers(&f->c, now, wall) <= WS_RETRY_MS);
-	fake_send_msg(f, r->h.req_id, 5, 5);
-	fake_send_msg(f, r->h.req_id, 5, 6);
-	fake_expect_msg(f, 5, 5);
-	fake_expect_msg(f, 5, 6);
-	wait = ws_conn_timers(&f->c, now, wall);
+	assert_int_equal(ws_conn_join(&f->c, 7, -1), PC_OK);
+	(void)fake_expect_req(f, PC_WIRE_JOIN, 7);
+	assert_true(idle_wait(f) <= WS_RETRY_MS);
+	fake_free(f);
+
+	/* a replay under way (since 2, last_seq 6), then complete */
+	f = fake_new(0, 0, 100);
+	fake_connect(f);
+	join = fake_join(f, 5, 2, 6);
+	fake_replay(f, join, 5, 3, 4);
+	assert_true(idle_wait(f) <= WS_RETRY_MS);
+	fake_replay(f, join, 5, 5, 6);
+	wait = idle_wait(f);
 	assert_true(wait > WS_RETRY_MS && wait <= WS_PING_MS);
 	/* a hole (8 without 7) waits for its fetch */
 	fake_send_msg(f, 0, 5, 8);
-	r = fake_expect_req(f, PC_WIRE_FETCH, 5);
-	assert_true(ws_conn_timers(&f->c, now, wall) <= WS_RETRY_MS);
+	(void)fake_expect_req(f, PC_WIRE_FETCH, 5);
+	assert_true(idle_wait(f) <= WS_RETRY_MS);
 	fake_expect_no_req(f);
 	fake_free(f);
 }

@@ -236,8 +236,9 @@ fake_expect_msg(struct fake *f, int64_t room, int64_t seq)
 	fake_expect_line(f, want);
 }
 
-/* Joins room (since -1: none) and answers JOINED with last_seq. */
-static __attribute__((unused)) void
+/* Joins room (since -1: none) and answers JOINED with last_seq; returns the
+ * JOIN's req_id (what the broker's replay after since carries). */
+static __attribute__((unused)) uint64_t
 fake_join(struct fake *f, int64_t room, int64_t since, int64_t last_seq)
 {
 	struct fake_req *r;
@@ -252,6 +253,21 @@ fake_join(struct fake *f, int64_t room, int64_t since, int64_t last_seq)
 	         (long long)room, (long long)last_seq);
 	fake_broker(f, PC_WIRE_JOINED, r->h.req_id, room, last_seq, 0, joined);
 	fake_expect_line(f, joined);
+	return r->h.req_id;
+}
+
+/* The broker's replay of room's seqs from..to after the JOIN join: all sent,
+ * then each expected on the client's side, in order. */
+static __attribute__((unused)) void
+fake_replay(struct fake *f, uint64_t join, int64_t room, int64_t from,
+            int64_t to)
+{
+	int64_t seq;
+
+	for (seq = from; seq <= to; seq++)
+		fake_send_msg(f, join, room, seq);
+	for (seq = from; seq <= to; seq++)
+		fake_expect_msg(f, room, seq);
 }
 
 #endif
