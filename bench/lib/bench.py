@@ -251,21 +251,28 @@ def all_procs():
     return out
 
 
+def service_procs(name, lp, procs):
+    """The live pids of service name whose leader is lp: every process in
+    the leader's session (scripts/run starts each with setsid), or the
+    postmaster and its children for db."""
+    if not lp or lp not in procs:
+        return []
+    return [pid for pid, st in procs.items()
+            if (name == "db" and (pid == lp or st["ppid"] == lp)) or
+            (name != "db" and st["sid"] == procs[lp]["sid"])]
+
+
 def cpu_snapshot(leaders):
-    """{name: CPU seconds} of each service: every process in the leader's
-    session (its own setsid), or the postmaster and its children for db;
-    exited, reaped children count through the leader's cutime. ws2, ws3,
-    ... (more websocketd) count as ws."""
+    """{name: CPU seconds} of each service (service_procs); exited, reaped
+    children count through the leader's cutime. ws2, ws3, ... (more
+    websocketd) count as ws."""
     procs = all_procs()
     out = {}
     for name, lp in leaders.items():
-        if not lp or lp not in procs:
+        pids = service_procs(name, lp, procs)
+        if not pids:
             continue
-        ticks = procs[lp]["ccpu"]
-        for pid, st in procs.items():
-            if (name == "db" and (pid == lp or st["ppid"] == lp)) or \
-               (name != "db" and st["sid"] == procs[lp]["sid"]):
-                ticks += st["cpu"]
+        ticks = procs[lp]["ccpu"] + sum(procs[p]["cpu"] for p in pids)
         key = "ws" if re.fullmatch(r"ws[0-9]+", name) else name
         out[key] = out.get(key, 0) + ticks / TICK
     return out
@@ -318,8 +325,11 @@ def _num(v):
 
 
 def loadgen(mode, url, *, cookie=None, origin=None, n=1, senders=1, rate=100,
-            duration=5, ready=None, room=0, expect_acks=False, k=100, timeout=120):
-    """Runs the load generator to completion; returns the RESULT dict."""
+            duration=5, ready=None, room=0, expect_acks=False, k=100, timeout=120,
+            rooms=None, say=None):
+    """Runs the load generator to completion; returns the RESULT dict.
+    rooms: connection i in rooms[i % len(rooms)] (--rooms); say: what each
+    connection sends at its 101 (--say)."""
     cmd = [str(LOADGEN), mode, "-u", url, "-n", str(n), "-s", str(senders),
            "-r", str(rate), "-d", str(duration), "-k", str(k), "-R", str(room),
            "-T", str(timeout)]
@@ -329,6 +339,10 @@ def loadgen(mode, url, *, cookie=None, origin=None, n=1, senders=1, rate=100,
         cmd += ["-o", origin]
     if ready:
         cmd += ["--ready", ready]
+    if rooms:
+        cmd += ["--rooms", ",".join(str(r) for r in rooms)]
+    if say:
+        cmd += ["--say", say]
     if expect_acks:
         cmd.append("--expect-acks")
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + duration + 60)
