@@ -27,6 +27,7 @@
 
 #include <libpq-fe.h>
 
+#include "board.h"
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
@@ -215,6 +216,7 @@ static struct {
 	int unsynced;     /* statements queued after the last sync point */
 	int64_t *touched; /* rooms of failed or uncertain commits */
 	size_t ntouched, touched_cap;
+	struct pc_board *board; /* board.h; NULL beyond one machine */
 } st = {.efd = -1,
         .mu = PTHREAD_MUTEX_INITIALIZER,
         .cv = PTHREAD_COND_INITIALIZER};
@@ -1503,6 +1505,11 @@ out:
 		res = BATCH_UNCERTAIN;
 		e = PC_ERR_UNAVAILABLE;
 	}
+	/* Before any ack or delivery (the main thread sends them): the API
+	 * stops answering these rooms' history from its checked copies. */
+	if (commit_sent && st.board != NULL)
+		for (i = 0; i < b.nrooms; i++)
+			pc_board_bump_room(st.board, b.rooms[i].room);
 	if (begun && store_connected())
 		store_simple("ROLLBACK");
 	if (res != BATCH_OK)
@@ -1741,6 +1748,22 @@ store_start(const struct settings *s)
 	st.s = s;
 	if ((e = store_take_lock()) != PC_OK)
 		return e;
+	/* Every broker on this machine: the API answers from what it has
+	 * checked only while every commit moves the board (board.h), which
+	 * lives in the first broker's folder. Not there yet (another shard's
+	 * broker not started): wait, as for the database. */
+	if (!pc_shards_use_tcp(&s->shards) && st.board == NULL &&
+	    (e = pc_board_open(s->shards.s[0].dir, &st.board)) != PC_OK) {
+		if (e == PC_ERR_SYSTEM && errno == ENOENT) {
+			pc_log_warn("waiting for the folder of the change "
+			            "board %s", s->shards.s[0].dir);
+			return PC_ERR_UNAVAILABLE;
+		}
+		pc_log_err("cannot map the change board %s/%s: %s",
+		           s->shards.s[0].dir, PC_BOARD_FILE,
+		           e == PC_ERR_SYSTEM ? strerror(errno) : "not a board");
+		return e;
+	}
 	if (st.efd < 0 && (st.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		return PC_ERR_SYSTEM;
 	if (store_connect() != PC_OK)
@@ -1829,6 +1852,8 @@ store_stop(void)
 	free(st.touched);
 	st.touched = NULL;
 	st.ntouched = st.touched_cap = 0;
+	pc_board_close(st.board);
+	st.board = NULL;
 	if (st.efd >= 0)
 		close(st.efd);
 	st.efd = -1;

@@ -7,6 +7,15 @@
 #include <string.h>
 
 #include "histcache.h"
+#include "token.h"
+
+/* A session the copy is vouched for (histcache_vouch). */
+struct histcache_viewer {
+	char sid[PC_SID_MAX + 1]; /* "": an empty place */
+	int64_t uid;
+	struct stamp st;
+	int64_t at_ms;
+};
 
 struct histcache_slot {
 	struct histcache_key key;
@@ -14,6 +23,8 @@ struct histcache_slot {
 	char *body; /* malloc'd; NULL: empty slot */
 	size_t len;
 	int confirmed; /* histcache_confirm since histcache_put */
+	struct histcache_viewer viewers[HISTCACHE_VIEWERS];
+	unsigned next_viewer; /* the place the next new session takes */
 };
 
 static _Thread_local struct histcache_slot histcache_slots[HISTCACHE_SLOTS];
@@ -88,6 +99,58 @@ histcache_confirm(const struct histcache_key *key)
 
 	if (s->body != NULL && histcache_same_key(&s->key, key))
 		s->confirmed = 1;
+}
+
+/* The slot holding key's copy, or NULL. */
+static struct histcache_slot *
+histcache_find(const struct histcache_key *key)
+{
+	struct histcache_slot *s = histcache_slot(key);
+
+	return s->body != NULL && histcache_same_key(&s->key, key) ? s : NULL;
+}
+
+void
+histcache_vouch(const struct histcache_key *key, const char *sid, int64_t uid,
+                const struct stamp *st, int64_t now_ms)
+{
+	struct histcache_slot *s = histcache_find(key);
+	struct histcache_viewer *v = NULL;
+	size_t i;
+
+	if (s == NULL || !st->on || strlen(sid) > PC_SID_MAX)
+		return; /* no copy, boards off, or no sid to match */
+	for (i = 0; i < HISTCACHE_VIEWERS && v == NULL; i++)
+		if (s->viewers[i].uid == uid &&
+		    strcmp(s->viewers[i].sid, sid) == 0)
+			v = &s->viewers[i];
+	if (v == NULL)
+		v = &s->viewers[s->next_viewer++ % HISTCACHE_VIEWERS];
+	strcpy(v->sid, sid);
+	v->uid = uid;
+	v->st = *st;
+	v->at_ms = now_ms;
+}
+
+int
+histcache_vouched(const struct histcache_key *key, const char *sid, int64_t uid,
+                  const struct stamp *st, int64_t now_ms)
+{
+	const struct histcache_slot *s = histcache_find(key);
+	const struct histcache_viewer *v;
+	size_t i;
+
+	if (s == NULL || !st->on)
+		return 0;
+	for (i = 0; i < HISTCACHE_VIEWERS; i++) {
+		v = &s->viewers[i];
+		if (v->sid[0] != '\0' && v->uid == uid &&
+		    strcmp(v->sid, sid) == 0)
+			return v->st.global == st->global &&
+			       v->st.room == st->room && now_ms >= v->at_ms &&
+			       now_ms - v->at_ms < HISTCACHE_VOUCH_MS;
+	}
+	return 0;
 }
 
 void

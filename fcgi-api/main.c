@@ -70,6 +70,7 @@
 #include "resp.h"
 #include "serve.h"
 #include "settings.h"
+#include "stamp.h"
 #include "token.h"
 
 #define MAIN_LISTEN_FD 0 /* FCGI_LISTENSOCK_FILENO: spawn-fcgi's socket */
@@ -347,6 +348,8 @@ main(int argc, char **argv)
 		goto out;
 	if (notify_open(&set) != PC_OK)
 		goto out;
+	if (stamp_open(&set.shards) != PC_OK)
+		goto out; /* logged: writing without the board is unsafe */
 
 	/* Before FCGX_Init, which installs its own SIGUSR1 handler only when
 	 * none is set. */
@@ -409,6 +412,7 @@ main(int argc, char **argv)
 out:
 	free(threads);
 	notify_close();
+	stamp_close();
 	broker_metrics_close();
 	password_fini();
 	ice_close();

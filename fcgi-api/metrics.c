@@ -44,6 +44,10 @@ static const struct {
         [METRICS_HISTORY_COPY] = {"pipechat_api_history_copies_total",
                                   "History pages answered from the request "
                                   "thread's copy, checked current."},
+        [METRICS_HISTORY_VOUCHED] = {"pipechat_api_history_vouched_total",
+                                     "Of those, pages answered without a "
+                                     "statement: the change boards had not "
+                                     "moved since the session's last check."},
 };
 
 static atomic_uint_fast64_t metrics_counters[METRICS__MAX];

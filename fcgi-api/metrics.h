@@ -28,6 +28,7 @@ enum metrics_counter {
 	METRICS_THROTTLED,      /* 429 answers */
 	METRICS_REGISTRATIONS,  /* accounts created */
 	METRICS_HISTORY_COPY,   /* history pages answered from a current copy */
+	METRICS_HISTORY_VOUCHED, /* ... of which without a statement */
 	METRICS__MAX
 };
 

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "notify.h"
 #include "shard_tls.h"
+#include "stamp.h"
 #include "wire.h"
 
 #define NOTIFY_SENDBUF 256
@@ -181,6 +182,8 @@ notify_send(int type, int64_t room, int64_t arg, uint16_t flags,
 	enum notify_to to = TO_ALL;
 	size_t i;
 
+	/* On the board before any socket can hear of the change (stamp.h). */
+	stamp_bump();
 	if (nt.n == 0)
 		return;
 	if (len > PC_WIRE_MAX - PC_WIRE_HDR_LEN) {

@@ -9,9 +9,26 @@
 #include "peer.h"
 #include "serve.h"
 #include "session.h"
+#include "stamp.h"
 
 /* Methods that change state, for the Origin check (contract section 3). */
 static const char *const serve_unsafe[] = {"POST", "PUT", "PATCH", "DELETE"};
+
+/* Methods that only read: every other request moves the change board as
+ * it ends, before its answer leaves (stamp.h), whatever its outcome. */
+static const char *const serve_reads[] = {"GET", "HEAD"};
+
+static int
+serve_is_read(const char *method)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(serve_reads) / sizeof(serve_reads[0]); i++) {
+		if (strcmp(method, serve_reads[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
 
 static int
 serve_is_unsafe(const char *method)
@@ -149,6 +166,9 @@ out:
 	if (rc != PC_ERR_METHOD_NOT_ALLOWED)
 		resp->allow[0] = '\0';
 	db_rollback(db);
+	/* Committed or not: a needless recheck at worst. */
+	if (!serve_is_read(req->method))
+		stamp_bump();
 	cJSON_Delete(c.body);
 	metrics_request(env->routes, m.route,
 	                resp->status != 0 ? resp->status : 503,

@@ -3,13 +3,15 @@
  * (fcgi-api/histcache.c): a copy comes back with its version for its own
  * key only, a new put replaces it, a page over HISTCACHE_BODY_MAX is not
  * kept (and empties its slot), another thread sees none of this thread's
- * copies, and histcache_thread_free forgets them all.
+ * copies, and histcache_thread_free forgets them all; a vouch holds only
+ * for its session under unmoved counters, for less than HISTCACHE_VOUCH_MS.
  */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -92,6 +94,62 @@ test_confirmed_until_replaced(void **state)
 	assert_false(histcache_confirmed(&k));
 }
 
+/*
+ * A vouch holds for its own session and user, with the very counters it was
+ * made under, for less than HISTCACHE_VOUCH_MS; never with boards off; a
+ * new copy starts with none; HISTCACHE_VIEWERS sessions at once, the oldest
+ * replaced; vouching again renews.
+ */
+static void
+test_vouched_for_one_session_and_counters(void **state)
+{
+	struct histcache_key k = test_key(5, INT64_MAX, 50, 0);
+	struct histcache_ver v = {3, 0, 1};
+	struct stamp st = {7, 2, 1}, moved, off = {7, 2, 0};
+	char sid[16];
+	int i;
+
+	(void)state;
+	histcache_vouch(&k, "s1", 10, &st, 1000); /* no copy: nothing */
+	assert_false(histcache_vouched(&k, "s1", 10, &st, 1000));
+	histcache_put(&k, &v, "{}", 2);
+	assert_false(histcache_vouched(&k, "s1", 10, &st, 1000));
+	histcache_vouch(&k, "s1", 10, &st, 1000);
+	assert_true(histcache_vouched(&k, "s1", 10, &st, 1000));
+	assert_true(histcache_vouched(&k, "s1", 10, &st,
+	                              1000 + HISTCACHE_VOUCH_MS - 1));
+	assert_false(histcache_vouched(&k, "s1", 10, &st,
+	                               1000 + HISTCACHE_VOUCH_MS));
+	assert_false(histcache_vouched(&k, "s1", 10, &st, 999));
+	assert_false(histcache_vouched(&k, "s2", 10, &st, 1000));
+	assert_false(histcache_vouched(&k, "s1", 11, &st, 1000));
+	moved = st;
+	moved.global++;
+	assert_false(histcache_vouched(&k, "s1", 10, &moved, 1000));
+	moved = st;
+	moved.room++;
+	assert_false(histcache_vouched(&k, "s1", 10, &moved, 1000));
+	assert_false(histcache_vouched(&k, "s1", 10, &off, 1000));
+	/* Renewed under the moved counters. */
+	histcache_vouch(&k, "s1", 10, &moved, 2000);
+	assert_true(histcache_vouched(&k, "s1", 10, &moved, 2500));
+	assert_false(histcache_vouched(&k, "s1", 10, &st, 2500));
+	/* Boards off: nothing is vouched. */
+	histcache_vouch(&k, "s9", 10, &off, 2000);
+	assert_false(histcache_vouched(&k, "s9", 10, &off, 2000));
+	/* HISTCACHE_VIEWERS more sessions push s1 out. */
+	for (i = 0; i < HISTCACHE_VIEWERS; i++) {
+		snprintf(sid, sizeof(sid), "other%d", i);
+		histcache_vouch(&k, sid, 20 + i, &moved, 2000);
+		assert_true(histcache_vouched(&k, sid, 20 + i, &moved, 2000));
+	}
+	assert_false(histcache_vouched(&k, "s1", 10, &moved, 2500));
+	/* A new copy starts with no vouch. */
+	histcache_put(&k, &v, "{}", 2);
+	assert_false(histcache_vouched(&k, "other0", 20, &moved, 2000));
+	histcache_thread_free();
+}
+
 static void
 test_too_big_is_not_kept(void **state)
 {
@@ -168,6 +226,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_put_get_replace),
 	        cmocka_unit_test(test_confirmed_until_replaced),
+	        cmocka_unit_test(test_vouched_for_one_session_and_counters),
 	        cmocka_unit_test(test_too_big_is_not_kept),
 	        cmocka_unit_test(test_threads_do_not_share),
 	        cmocka_unit_test(test_many_keys_stay_bounded),
