@@ -34,10 +34,19 @@
  * address); and on the resolver thread getaddrinfo's socket(AF_NETLINK,
  * SOCK_RAW) for AI_ADDRCONFIG (then bind, getsockname, sendto and recvmsg
  * on it: never reached, since the filter fails that socket with
- * EAFNOSUPPORT). TLS (mbedtls) adds nothing: its files are read before the
- * filter and its randomness comes from getrandom. For a name instead of an
- * address the resolver would also open /etc/hosts and ask DNS over AF_INET
- * datagrams, which is why ws-worker/links.c hands NNG numeric addresses.
+ * EAFNOSUPPORT; glibc keeps no cache of the answer without nscd, so every
+ * resolution asks). Except once: the worker dials before the filter and
+ * NNG resolves on its own thread, so that thread may have opened the
+ * socket just before the filter came, and its next call was killed (a
+ * worker gone at start, seen once in test_sharding.py as sendto in the
+ * kernel's audit log). So in tcp mode bind, getsockname and sendto fail
+ * with EACCES instead: glibc then drops the query and assumes both address
+ * families, as after EAFNOSUPPORT. No new socket can use them (socket()
+ * still gives stream sockets only). TLS (mbedtls) adds nothing: its files are
+ * read before the filter and its randomness comes from getrandom. For a name
+ * instead of an address the resolver would also open /etc/hosts and ask DNS
+ * over AF_INET datagrams, which is why ws-worker/links.c hands NNG numeric
+ * addresses.
  *
  * Loading: in mode "on" the worker loads the BPF program that
  * common/sandbox_gen.c made from this table with libseccomp at build time
@@ -173,6 +182,12 @@ static const struct pc_sandbox_rule sb_rules[] = {
         /* Tcp mode only (a broker over tls+tcp://), seen in log mode: */
         {"setsockopt", PC_SB_TCP_OPT, A, "NNG: TCP_NODELAY, SO_KEEPALIVE"},
         {"getpeername", PC_SB_TCP, A, "bridge.c: is the pipe tcp (REMADDR)"},
+        /* Tcp mode only, refused quietly: the rest of getaddrinfo's
+         * netlink query when NNG's resolver opened that socket just
+         * before the filter came (see the top of this file). */
+        {"bind", PC_SB_TCP_EACCES, A, "nothing: glibc's netlink query"},
+        {"getsockname", PC_SB_TCP_EACCES, A, "nothing: glibc's netlink query"},
+        {"sendto", PC_SB_TCP_EACCES, A, "nothing: glibc's netlink query"},
 };
 
 #undef A
@@ -456,6 +471,11 @@ sb_rule_add(scmp_filter_ctx ctx, const struct pc_sandbox_rule *r, int nr,
 	case PC_SB_TCP_OPT:
 		return net == PC_SANDBOX_NET_TCP ? sb_tcp_opt_rules(ctx, nr)
 		                                 : 0;
+	case PC_SB_TCP_EACCES:
+		return net == PC_SANDBOX_NET_TCP
+		               ? seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+		                                  nr, 0)
+		               : 0;
 	}
 	return -EINVAL;
 }

@@ -86,6 +86,7 @@ enum pc_sandbox_act {
 	PC_SB_TCP,       /* allowed in tcp mode only (killed in ipc mode) */
 	PC_SB_TCP_OPT,   /* setsockopt, tcp mode only: TCP_NODELAY and
 	                    SO_KEEPALIVE, nothing else */
+	PC_SB_TCP_EACCES, /* tcp mode: fails with EACCES (killed in ipc mode) */
 };
 
 /* Which builds a row applies to. */
