@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from pclib import assert_error, describe, make_user
-from test_api_common import make_room, send_message
+from test_api_common import Live, make_room, run, send_message
 
 TOKEN = "metrics-token-for-history-copies-0123"
 
@@ -159,29 +159,45 @@ def test_vouched_copy_needs_no_statement_until_a_board_moves(one):
     """A quiet room's reads take the vouched copy; a message in another room
     leaves this room's counter alone (board.h: one per room, mod 4096), a
     message here or any unsafe request moves a board and the next read asks
-    PostgreSQL again."""
+    PostgreSQL again. A vouch lasts 1 s from its statement, so an attempt
+    slower than that (a loaded machine) is tried again."""
     u = make_user(one)
-    room, elsewhere = make_room(u)["id"], make_room(u)["id"]
-    send_message(one, u, room, "quiet")
-    text = warm(one, u, room)
-    before = vouched(one)
+
+    async def attempt():
+        room, elsewhere = make_room(u)["id"], make_room(u)["id"]
+        live = await Live.open(one, u)
+        try:
+            await live.join(room)
+            await live.join(elsewhere)
+            await live.send_msg(room, "quiet")
+            text = warm(one, u, room)
+            t0 = time.monotonic()
+            before = vouched(one)
+            for _ in range(3):
+                assert raw(u, room) == text
+            await live.send_msg(elsewhere, "next door")
+            assert raw(u, room) == text
+            got = vouched(one) - before
+            if time.monotonic() - t0 > 0.8 * VOUCH_SECONDS:
+                return False
+            assert got == 4
+            await live.send_msg(room, "here")
+            assert [m["body"] for m in msgs(u, room)] == ["quiet", "here"]
+            assert vouched(one) == before + 4
+            text = raw(u, room)
+            assert vouched(one) == before + 5
+            r = u.session.post("/api/rooms/%d/read" % room, json={"seq": 1})
+            assert r.status_code == 204, describe(r)
+            assert raw(u, room) == text
+            assert vouched(one) == before + 5  # the POST moved `global`
+            return True
+        finally:
+            await live.close()
+
     for _ in range(3):
-        assert raw(u, room) == text
-    assert vouched(one) == before + 3
-    send_message(one, u, elsewhere, "next door")
-    assert raw(u, room) == text
-    assert vouched(one) == before + 4
-    send_message(one, u, room, "here")
-    assert [m["body"] for m in msgs(u, room)] == ["quiet", "here"]
-    assert vouched(one) == before + 4
-    text = raw(u, room)
-    assert vouched(one) == before + 5
-    r = u.session.post("/api/rooms/%d/read" % room, json={"seq": 1})
-    assert r.status_code == 204, describe(r)
-    assert raw(u, room) == text
-    assert vouched(one) == before + 5  # the POST moved `global`
-    assert raw(u, room) == text
-    assert vouched(one) == before + 6
+        if run(attempt()):
+            return
+    pytest.fail("three attempts each took over %.1f s" % (0.8 * VOUCH_SECONDS))
 
 
 def test_vouch_is_per_session(one):
