@@ -12,31 +12,19 @@
 #include "stamp.h"
 
 /* Methods that change state, for the Origin check (contract section 3). */
-static const char *const serve_unsafe[] = {"POST", "PUT", "PATCH", "DELETE"};
+static const char *const serve_unsafe[] = {"POST", "PUT", "PATCH", "DELETE",
+                                           NULL};
 
 /* Methods that only read: every other request moves the change board as
  * it ends, before its answer leaves (stamp.h), whatever its outcome. */
-static const char *const serve_reads[] = {"GET", "HEAD"};
+static const char *const serve_reads[] = {"GET", "HEAD", NULL};
 
+/* Whether method is in list (NULL-terminated). */
 static int
-serve_is_read(const char *method)
+serve_method_in(const char *method, const char *const *list)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(serve_reads) / sizeof(serve_reads[0]); i++) {
-		if (strcmp(method, serve_reads[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-serve_is_unsafe(const char *method)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(serve_unsafe) / sizeof(serve_unsafe[0]); i++) {
-		if (strcmp(method, serve_unsafe[i]) == 0)
+	for (; *list != NULL; list++) {
+		if (strcmp(method, *list) == 0)
 			return 1;
 	}
 	return 0;
@@ -92,7 +80,7 @@ serve(const struct api_env *env, struct db *db, struct req *req,
 	                  resp->allow, sizeof(resp->allow));
 	if (rc != PC_OK)
 		goto out;
-	if (serve_is_unsafe(req->method) &&
+	if (serve_method_in(req->method, serve_unsafe) &&
 	    !pc_peer_origin_ok(env->set->origins, req->origin)) {
 		rc = PC_ERR_FORBIDDEN_ORIGIN;
 		goto out;
@@ -167,7 +155,7 @@ out:
 		resp->allow[0] = '\0';
 	db_rollback(db);
 	/* Committed or not: a needless recheck at worst. */
-	if (!serve_is_read(req->method))
+	if (!serve_method_in(req->method, serve_reads))
 		stamp_bump();
 	cJSON_Delete(c.body);
 	metrics_request(env->routes, m.route,
