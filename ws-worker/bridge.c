@@ -160,7 +160,13 @@ ws_bridge_pollfds(const struct ws_bridge *b, struct pollfd *fds)
 int
 ws_bridge_wait_ms(const struct ws_bridge *b, int64_t now_ms)
 {
-	return b->own ? splink_wait_ms(&b->sp, now_ms) : -1;
+	int w = b->own ? splink_wait_ms(&b->sp, now_ms) : -1;
+
+	/* The broker waits for that CREDIT before it sends this pipe more,
+	 * and an idle worker may otherwise sleep until its next ping. */
+	if (b->credit_owed && (w < 0 || w > WS_BRIDGE_CREDIT_RETRY_MS))
+		w = WS_BRIDGE_CREDIT_RETRY_MS;
+	return w;
 }
 
 void

@@ -36,6 +36,9 @@
 #define WS_BRIDGE_SEND_WAIT_MS                                                 \
 	250 /* a full send queue: wait this long, then give up */
 #define WS_BRIDGE_NFDS 2 /* descriptors to poll per bridge */
+/* An owed CREDIT is tried again this soon: the broker sends the pipe
+ * nothing more until it comes. */
+#define WS_BRIDGE_CREDIT_RETRY_MS 10
 
 struct ws_bridge {
 	struct splink sp;          /* ipc:// (sp.fd -1 otherwise) */
@@ -59,7 +62,8 @@ void ws_bridge_close(struct ws_bridge *b);
 /* Fills fds[0 .. WS_BRIDGE_NFDS) for poll (unused ones have fd -1). */
 void ws_bridge_pollfds(const struct ws_bridge *b, struct pollfd *fds);
 /* Milliseconds until b needs ws_bridge_io even without an event (0: now,
- * -1: only on an event). */
+ * -1: only on an event); at most WS_BRIDGE_CREDIT_RETRY_MS while a CREDIT
+ * is owed (ws_bridge_recv sends it), since no event will come first. */
 int ws_bridge_wait_ms(const struct ws_bridge *b, int64_t now_ms);
 /* After poll, with the fds as filled and polled (or NULL when none was):
  * reads, writes, redials. Invalidates the last ws_bridge_recv's message. */

@@ -410,6 +410,40 @@ test_credit(void **state)
 	                 NNG_EAGAIN);
 }
 
+/* A CREDIT that could not be sent (a full queue) is owed: the loop must
+ * wake for it soon, since the broker sends nothing more until it comes and
+ * an idle worker would otherwise sleep until its next ping (25 s). The
+ * next receive turn sends it. */
+static void
+test_owed_credit_wakes_the_loop(void **state)
+{
+	struct env *e = *state;
+	struct pc_wire_hdr h;
+	const char *pl;
+	size_t pl_len;
+	nng_msg *m;
+	nng_pipe pipe = connected(e);
+	int64_t now = pc_clock_mono_ms();
+	const char *msg;
+	size_t len;
+	unsigned p;
+
+	(void)pipe;
+	assert_int_equal(ws_bridge_wait_ms(&e->b, now), -1); /* nothing due */
+	e->b.credit_owed = 1;
+	assert_true(ws_bridge_wait_ms(&e->b, now) >= 0 &&
+	            ws_bridge_wait_ms(&e->b, now) <= WS_BRIDGE_CREDIT_RETRY_MS);
+	(void)ws_bridge_recv(&e->b, &msg, &len, &p);
+	assert_int_equal(e->b.credit_owed, 0);
+	assert_int_equal(ws_bridge_wait_ms(&e->b, now), -1);
+	assert_int_equal(nng_recvmsg(e->broker, &m, 0), 0);
+	assert_int_equal(pc_wire_unpack(nng_msg_body(m), nng_msg_len(m), &h,
+	                                &pl, &pl_len),
+	                 PC_OK);
+	assert_int_equal(h.type, PC_WIRE_CREDIT);
+	nng_msg_free(m);
+}
+
 static void
 test_oversized_send_refused(void **state)
 {
@@ -453,6 +487,8 @@ main(void)
 	                test_oversized_from_broker_closes_the_pipe, setup,
 	                teardown),
 	        cmocka_unit_test_setup_teardown(test_credit, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_owed_credit_wakes_the_loop,
+	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_oversized_send_refused,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_path_too_long, setup,
