@@ -34,12 +34,6 @@ stamp_close(void)
 	sp_board = NULL;
 }
 
-int
-stamp_on(void)
-{
-	return sp_board != NULL;
-}
-
 void
 stamp_take(int64_t room, struct stamp *out)
 {

@@ -43,8 +43,6 @@ struct stamp {
  */
 enum pc_err stamp_open(const struct pc_shards *sh);
 void stamp_close(void);
-/* Non-zero when boards are on. */
-int stamp_on(void);
 /* Reads `global` and room's counter into *out (on = 0 when off). */
 void stamp_take(int64_t room, struct stamp *out);
 /* Moves `global` (nothing when off). */
