@@ -15,8 +15,9 @@
 static const char *const serve_unsafe[] = {"POST", "PUT", "PATCH", "DELETE",
                                            NULL};
 
-/* Methods that only read: every other request moves the change board as
- * it ends, before its answer leaves (stamp.h), whatever its outcome. */
+/* Methods that only read: every other request whose handler ran moves the
+ * change board as it ends, before its answer leaves (stamp.h), whatever
+ * its outcome. */
 static const char *const serve_reads[] = {"GET", "HEAD", NULL};
 
 /* Whether method is in list (NULL-terminated). */
@@ -61,6 +62,7 @@ serve(const struct api_env *env, struct db *db, struct req *req,
 	struct router_match m;
 	struct call c;
 	enum pc_err rc;
+	int handled = 0;
 	uint64_t t0 = metrics_now_us();
 
 	memset(&c, 0, sizeof(c));
@@ -139,6 +141,7 @@ serve(const struct api_env *env, struct db *db, struct req *req,
 		if (rc != PC_OK)
 			goto out;
 	}
+	handled = 1;
 	rc = m.route->fn(&c);
 out:
 	if (c.who_pending)
@@ -154,8 +157,9 @@ out:
 	if (rc != PC_ERR_METHOD_NOT_ALLOWED)
 		resp->allow[0] = '\0';
 	db_rollback(db);
-	/* Committed or not: a needless recheck at worst. */
-	if (!serve_method_in(req->method, serve_reads))
+	/* A handler that ran may have written, committed or not (a needless
+	 * recheck at worst); a request refused before it wrote nothing. */
+	if (handled && !serve_method_in(req->method, serve_reads))
 		stamp_bump();
 	cJSON_Delete(c.body);
 	metrics_request(env->routes, m.route,

@@ -11,8 +11,9 @@
  * One board for the machine, in the first broker's folder (shard 0 of
  * PIPECHAT_BROKERS, or PIPECHAT_BROKER_DIR), whichever broker commits a
  * room's messages. The API moves `global`:
- *   - after every request with an unsafe method (serve.c), before its
- *     answer leaves: login, logout, kick, leave, edit, account deletion…;
+ *   - after every request with an unsafe method whose handler ran
+ *     (serve.c), before its answer leaves: login, logout, kick, leave,
+ *     edit, account deletion…;
  *   - before every notification to a broker (notify.c), so no socket hears
  *     of a change before the board shows it.
  * Mapped once at start (the boards are never replaced while pipechat runs:

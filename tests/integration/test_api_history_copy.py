@@ -200,6 +200,35 @@ def test_vouched_copy_needs_no_statement_until_a_board_moves(one):
     pytest.fail("three attempts each took over %.1f s" % (0.8 * VOUCH_SECONDS))
 
 
+def test_refused_write_leaves_the_vouch(one):
+    """A POST refused before its handler (bad JSON, another origin) wrote
+    nothing and moves no board: junk requests do not cost readers their
+    vouched copies. One whose handler ran does."""
+    u = make_user(one)
+    room = make_room(u)["id"]
+    send_message(one, u, room, "kept")
+    url = "/api/rooms/%d/read" % room
+    for _ in range(3):
+        text = warm(one, u, room)
+        t0 = time.monotonic()
+        before = vouched(one)
+        assert_error(u.session.post(url, data="{not json",
+                                    headers={"Content-Type": "application/json"}),
+                     400, "bad_json")
+        assert_error(u.session.post(url, json={"seq": 1},
+                                    headers={"Origin": "http://elsewhere.example"}),
+                     403, "forbidden_origin")
+        assert raw(u, room) == text
+        if time.monotonic() - t0 > 0.8 * VOUCH_SECONDS:
+            continue  # the vouch may have run out: try again
+        assert vouched(one) == before + 1
+        assert u.session.post(url, json={"seq": 1}).status_code == 204
+        assert raw(u, room) == text
+        assert vouched(one) == before + 1
+        return
+    pytest.fail("three attempts each took over %.1f s" % (0.8 * VOUCH_SECONDS))
+
+
 def test_vouch_is_per_session(one):
     """Another session of the same user, or another user, is checked by a
     statement before the copy serves it."""
