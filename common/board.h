@@ -16,10 +16,10 @@
  *
  * Who writes what: every broker moves the counters of the rooms whose
  * messages it committed (broker/store.c); every API process moves `global`
- * for every unsafe request and before every notification it sends to a
- * broker (fcgi-api/stamp.c). Only pipechat on one machine uses boards (all
- * brokers at ipc:// addresses); otherwise nothing is mapped and every read
- * asks PostgreSQL, as before.
+ * for every unsafe request its handler served and before every
+ * notification it sends to a broker (fcgi-api/stamp.h). Only pipechat on
+ * one machine uses boards (all brokers at ipc:// addresses); otherwise
+ * nothing is mapped and every read asks PostgreSQL, as before.
  *
  * Cross-process atomics: the counters are naturally aligned 64-bit words,
  * read and written with the sequentially consistent __atomic builtins
