@@ -51,13 +51,22 @@ histcache_same_key(const struct histcache_key *a, const struct histcache_key *b)
 	       a->limit == b->limit && a->ascending == b->ascending;
 }
 
+/* The slot holding key's copy, or NULL. */
+static struct histcache_slot *
+histcache_find(const struct histcache_key *key)
+{
+	struct histcache_slot *s = histcache_slot(key);
+
+	return s->body != NULL && histcache_same_key(&s->key, key) ? s : NULL;
+}
+
 const char *
 histcache_get(const struct histcache_key *key, struct histcache_ver *ver,
               size_t *len)
 {
-	struct histcache_slot *s = histcache_slot(key);
+	const struct histcache_slot *s = histcache_find(key);
 
-	if (s->body == NULL || !histcache_same_key(&s->key, key))
+	if (s == NULL)
 		return NULL;
 	*ver = s->ver;
 	*len = s->len;
@@ -86,28 +95,18 @@ histcache_put(const struct histcache_key *key, const struct histcache_ver *ver,
 int
 histcache_confirmed(const struct histcache_key *key)
 {
-	struct histcache_slot *s = histcache_slot(key);
+	const struct histcache_slot *s = histcache_find(key);
 
-	return s->body != NULL && histcache_same_key(&s->key, key) &&
-	       s->confirmed;
+	return s != NULL && s->confirmed;
 }
 
 void
 histcache_confirm(const struct histcache_key *key)
 {
-	struct histcache_slot *s = histcache_slot(key);
+	struct histcache_slot *s = histcache_find(key);
 
-	if (s->body != NULL && histcache_same_key(&s->key, key))
+	if (s != NULL)
 		s->confirmed = 1;
-}
-
-/* The slot holding key's copy, or NULL. */
-static struct histcache_slot *
-histcache_find(const struct histcache_key *key)
-{
-	struct histcache_slot *s = histcache_slot(key);
-
-	return s->body != NULL && histcache_same_key(&s->key, key) ? s : NULL;
 }
 
 void
