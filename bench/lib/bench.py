@@ -7,9 +7,11 @@ time of each service, PSS, the broker's commit histogram (from
 Not for: load generation (bench/loadgen/, in C) or correctness (tests/).
 """
 
+import atexit
 import os
 import re
 import shlex
+import signal
 import socket
 import statistics
 import subprocess
@@ -26,6 +28,7 @@ BUILD = Path(os.environ.get("PIPECHAT_BUILD") or CHECKOUT / "build-bench")
 LOADGEN = BUILD / "loadgen" / "loadgen"
 WSECHO = BUILD / "loadgen" / "wsecho"
 TICK = os.sysconf("SC_CLK_TCK")
+AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
 
 
 def say(msg):
@@ -417,11 +420,42 @@ def ratio(a, b):
     return a / b
 
 
+def autogroup():
+    """kernel.sched_autogroup_enabled: "1", "0", or None (no such knob)."""
+    try:
+        return AUTOGROUP.read_text().strip()
+    except OSError:
+        return None
+
+
+def no_autogroup(wanted, prog):
+    """--no-autogroup: as root, kernel.sched_autogroup_enabled=0 for this run,
+    the old value put back at exit (SIGTERM, bench/run-all's timeout,
+    unwinds like Ctrl-C). With the knob on, each service scripts/run starts
+    (a session of its own) is a scheduling group of its own: docs/deploy.md,
+    "Sizing"."""
+    old = autogroup()
+    if not wanted or old in (None, "0"):
+        return
+    if os.geteuid() != 0:
+        sys.exit("%s: --no-autogroup needs root" % prog)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    atexit.register(AUTOGROUP.write_text, old)
+    AUTOGROUP.write_text("0")
+    print("kernel.sched_autogroup_enabled set from %s to 0 for this run (--no-autogroup); "
+          "it is put back at the end" % old)
+
+
 def print_settings(extra=""):
     print("settings raised for the benchmark: %s%s" % (
         " ".join("%s=%s" % kv for kv in RAISED.items() if kv[0] != "PIPECHAT_LOG_LEVEL"), extra))
     print("machine: %d cores, load average %s (figures from a shared, busy machine are noisy)" % (
         os.cpu_count(), " ".join(Path("/proc/loadavg").read_text().split()[:3])))
+    ag = autogroup()
+    if ag is not None:
+        print("scheduler: kernel.sched_autogroup_enabled=%s%s" % (
+            ag, " (each service is a scheduling group of its own; --no-autogroup turns it off "
+                "for a run)" if ag == "1" else ""))
 
 
 def budget_deadline(seconds):
