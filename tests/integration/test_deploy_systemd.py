@@ -169,6 +169,13 @@ def test_sysctl_raises_pid_max():
     assert m and int(m.group(1)) >= 1 << 22
 
 
+def test_sysctl_turns_autogroup_off():
+    # Every unit is a session of its own: autogroup would make each a
+    # scheduling group (bench/README.md, session 10).
+    text = (UNITS / "99-pipechat.conf").read_text()
+    assert re.search(r"(?m)^kernel\.sched_autogroup_enabled\s*=\s*0$", text)
+
+
 def test_env_example_names_known_settings_only():
     text = (UNITS / "pipechat.env.example").read_text()
     keys = re.findall(r"(?m)^#?(PIPECHAT_[A-Z_]+)=", text)
