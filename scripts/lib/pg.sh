@@ -63,20 +63,33 @@ pg_postmaster_pid() {
 	[[ $pid =~ ^[0-9]+$ ]] && echo "$pid"
 }
 
-# pg_start: starts the cluster and waits until it accepts connections. The
-# server's output goes to log/postgres.log through a descriptor opened here, so
-# the service user needs no access to $PIPECHAT_VAR/log.
+# pg_start: starts the cluster and waits (60 s at most) until it accepts
+# connections. The postmaster is spawned like every service (pc_spawn: as the
+# service user, its output to log/postgres.log through a descriptor opened
+# here, so the service user needs no access to $PIPECHAT_VAR/log), not by
+# pg_ctl, which would give it a session of its own (stack.sh, at the top).
 pg_start() {
-	local log=$PC_LOG/postgres.log
+	local i
 	if ! pg_running; then
-		pg_as_user "$PC_PGBIN/pg_ctl" start -w -t 60 -s -D "$PC_DB_DIR" \
-			</dev/null >>"$log" 2>&1 9>&- || {
+		PC_SPAWN_LOG=postgres pc_spawn db "$PC_PGBIN/postgres" -D "$PC_DB_DIR" || return 1
+		for i in $(seq 1 600); do
+			pg_ready && break
+			pc_pid db >/dev/null || break
+			sleep 0.1
+		done
+		pg_ready || {
 			pc_log_tail postgres
-			pc_warn "PostgreSQL did not start (see $log)"
+			pc_warn "PostgreSQL did not start (see $PC_LOG/postgres.log)"
 			return 1
 		}
 	fi
 	pg_postmaster_pid >"$PC_RUN/db.pid" || true
+}
+
+# pg_ready: the postmaster accepts connections (the status line of
+# postmaster.pid, which is what pg_ctl start -w reads).
+pg_ready() {
+	[[ $(sed -n 8p "$PC_DB_DIR/postmaster.pid" 2>/dev/null) == ready* ]]
 }
 
 # pg_stop: fast shutdown (sessions cut, nothing committed lost); SIGKILL if

@@ -1,7 +1,12 @@
 # Starting, stopping and watching the services of one stack (db, broker, api,
-# ws, web): each runs as the service user in its own session, with a clean
-# environment, stdin from /dev/null and stdout+stderr appended to
-# $PIPECHAT_VAR/log/<name>.log; its pid goes to $PIPECHAT_VAR/run/<name>.pid.
+# ws, web): each runs as the service user in a process group of its own (so a
+# stop reaches its children), with a clean environment, stdin from /dev/null
+# and stdout+stderr appended to $PIPECHAT_VAR/log/<name>.log; its pid goes to
+# $PIPECHAT_VAR/run/<name>.pid. Started by scripts/run, all are in the one
+# session scripts/run made for the stack (PC_STACK_SESSION=1): with the
+# kernel's autogroup on, a session is a scheduling group, and one group lets
+# a message's many wake-ups find a CPU sooner (docs/deploy.md, "Scheduler").
+# Started alone (scripts/svc), a service gets a session of its own.
 # Sourced after paths.sh and pg.sh. Not for: choosing paths (paths.sh).
 #
 # Every process carries PIPECHAT_STACK=<state folder> in its environment: a pid
@@ -41,6 +46,8 @@ pc_service_env() {
 	# ws2, ws3, ...: more websocketd, the same environment as ws.
 	case $name in ws[0-9]*) name=ws ;; esac
 	printf '%s\n' "PATH=$PC_CLEAN_PATH" "HOME=$PC_DATA" "LANG=C.UTF-8" "PIPECHAT_STACK=$PC_VAR"
+	# PostgreSQL: what pg_as_user gives it, nothing of pipechat's settings.
+	[ "$name" != db ] || return 0
 	(
 		# shellcheck disable=SC1091
 		. "$PC_RUN/settings.env"
@@ -105,15 +112,19 @@ pc_spawn() {
 	local name=$1 i
 	shift
 	local pidf=$PC_RUN/$name.pid log=$PC_LOG/${PC_SPAWN_LOG:-$name}.log
-	local -a envv drop=()
+	local -a envv drop=() group=(setsid)
 	mapfile -t envv < <(pc_service_env "$name")
 	[ "$PC_IS_ROOT" = 1 ] &&
 		drop=(setpriv --reuid="$PC_SVC_USER" --regid="$PC_SVC_GROUP" --init-groups --)
+	# In the stack's session: a process group of its own, not a session
+	# (util-linux has no setpgid command; perl-base is in every Debian).
+	[ "${PC_STACK_SESSION:-0}" = 1 ] &&
+		group=(perl -e 'setpgrp(0, 0) or die "setpgrp: $!\n"; exec { $ARGV[0] } @ARGV or die "exec: $!\n"')
 	rm -f -- "$pidf"
 	printf '%s pipechat: starting %s\n' "$(date -u +%FT%TZ)" "$name" >>"$log"
 	(
 		cd / && export PIPECHAT_STACK="$PC_VAR" &&
-			exec setsid sh -c 'echo $$ >"$0.new" && mv -f "$0.new" "$0" && exec "$@"' "$pidf" \
+			exec "${group[@]}" sh -c 'echo $$ >"$0.new" && mv -f "$0.new" "$0" && exec "$@"' "$pidf" \
 				"${drop[@]}" env -i --default-signal "${envv[@]}" "$@"
 	) </dev/null >>"$log" 2>&1 9>&- &
 	for i in $(seq 1 50); do

@@ -136,6 +136,19 @@ def test_everything_runs_as_the_account_and_lighttpd_starts_the_api(hosted):
     assert st.st_uid == hosted.uid and (st.st_mode & 0o077) == 0, oct(st.st_mode)
 
 
+def test_services_share_one_session_in_groups_of_their_own(hosted):
+    # One session: one scheduling group under autogroup (docs/deploy.md,
+    # "Scheduler"); a group each: `run stop` reaches each one's children.
+    ids = {}
+    for name in ("broker", "ws", "web"):
+        pid = _pid(hosted, name)
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ids[name] = (int(fields[3]), int(fields[2]))
+        assert ids[name][1] == pid, (name, ids)
+    assert len({sid for sid, _ in ids.values()}) == 1, ids
+
+
 def test_account_and_websocket_through_it(hosted):
     assert hosted.start.returncode == 0, hosted.logs()
     s = requests.Session()

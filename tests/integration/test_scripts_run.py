@@ -1,0 +1,137 @@
+"""scripts/run itself: the services it starts share one session (so one
+scheduling group when the kernel's autogroup is on: docs/deploy.md,
+"Scheduler"), each in a process group of its own; a foreground run stops
+everything on Ctrl-C, once ready or halfway through its start.
+
+Foreground runs get stacks of their own (pclib.Stack, never started with
+--detach). Not for: scripts/svc and scripts/stop on a running stack
+(test_broker_faults.py, test_accounts_db_down.py use them).
+"""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from pclib import CHECKOUT, Stack
+
+SERVICES = ("db", "broker", "api", "ws", "web")
+
+
+def session_and_group(pid):
+    """(session id, process group id) of pid, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[3]), int(fields[2])
+
+
+def stack_processes(var):
+    """Pids whose environment names this state folder (every service and
+    child carries PIPECHAT_STACK; PostgreSQL's title rewrite may hide its
+    children's, never the postmaster's)."""
+    mark = b"PIPECHAT_STACK=" + str(var).encode() + b"\0"
+    found = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % p, "rb") as f:
+                if mark in f.read():
+                    found.append(int(p))
+        except OSError:
+            pass
+    return found
+
+
+def service_pids(st):
+    return {name: int((st.var / "run" / ("%s.pid" % name)).read_text().split()[0])
+            for name in SERVICES}
+
+
+def test_services_share_one_session_in_groups_of_their_own(stack):
+    pids = service_pids(stack)
+    ids = {name: session_and_group(pid) for name, pid in pids.items()}
+    sessions = {sid for sid, _ in ids.values()}
+    assert len(sessions) == 1, ids
+    # Not the caller's session: Ctrl-C in the terminal reaches only the
+    # foreground scripts/run, which stops the stack in order.
+    assert sessions != {os.getsid(0)}
+    # scripts/stop signals each service's group (websocketd's workers with it).
+    for name, pid in pids.items():
+        assert ids[name][1] == pid, (name, ids[name])
+    if os.path.exists("/proc/%d/autogroup" % pids["db"]):
+        groups = {open("/proc/%d/autogroup" % p).read().split()[0] for p in pids.values()}
+        assert len(groups) == 1, groups
+
+
+def foreground(st, until):
+    """Starts scripts/run in the foreground; returns (process, output so far)
+    once a line contains `until` (or the run ended)."""
+    p = subprocess.Popen([str(CHECKOUT / "scripts" / "run")], env=st.env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, cwd=str(CHECKOUT))
+    out = []
+    deadline = time.monotonic() + 120
+    for line in p.stdout:
+        out.append(line)
+        if until in line or time.monotonic() > deadline:
+            break
+    return p, "".join(out)
+
+
+def ctrl_c(p):
+    """SIGINT, as the terminal sends it; returns (exit code, the rest of the
+    output)."""
+    p.send_signal(signal.SIGINT)
+    try:
+        rest = p.stdout.read()
+        rc = p.wait(timeout=90)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    return rc, rest
+
+
+def wait_gone(var, seconds=10):
+    deadline = time.monotonic() + seconds
+    while stack_processes(var) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return stack_processes(var)
+
+
+@pytest.fixture
+def own_stack():
+    st = Stack()
+    yield st
+    st.stop()
+    subprocess.run(["rm", "-rf", str(st.scratch)])
+
+
+def test_ctrl_c_stops_a_foreground_run(own_stack):
+    st = own_stack
+    p, out = foreground(st, "press Ctrl-C to stop")
+    assert "press Ctrl-C to stop" in out, out
+    r = requests.get(st.base_url + "/api/health", timeout=5)
+    assert r.status_code == 200
+    pids = service_pids(st)
+    assert len({session_and_group(pid)[0] for pid in pids.values()}) == 1
+    rc, rest = ctrl_c(p)
+    assert rc == 0, out + rest
+    assert "stopped: web ws api broker db" in rest, rest
+    assert wait_gone(st.var) == []
+    with pytest.raises(requests.ConnectionError):
+        requests.get(st.base_url + "/api/health", timeout=5)
+
+
+def test_ctrl_c_during_start_up_stops_what_started(own_stack):
+    st = own_stack
+    # PostgreSQL is up and the migrations are next: halfway through.
+    p, out = foreground(st, "migrations")
+    assert "migrations" in out, out
+    rc, rest = ctrl_c(p)
+    assert rc != 0, out + rest
+    assert wait_gone(st.var) == [], out + rest
+    assert not (st.var / "run" / "owner").exists()
