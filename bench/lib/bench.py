@@ -240,7 +240,7 @@ def _stat(pid):
         return None
     rest = raw[raw.rindex(")") + 2:].split()
     # fields after the name: state=0 ppid=1 pgrp=2 session=3 ... utime=11 stime=12 cutime=13 cstime=14
-    return {"ppid": int(rest[1]), "sid": int(rest[3]), "cpu": int(rest[11]) + int(rest[12]),
+    return {"ppid": int(rest[1]), "pgrp": int(rest[2]), "cpu": int(rest[11]) + int(rest[12]),
             "ccpu": int(rest[13]) + int(rest[14])}
 
 
@@ -256,13 +256,14 @@ def all_procs():
 
 def service_procs(name, lp, procs):
     """The live pids of service name whose leader is lp: every process in
-    the leader's session (scripts/run starts each with setsid), or the
-    postmaster and its children for db."""
+    the leader's process group (scripts/run starts each service as one, all
+    in one session: scripts/lib/stack.sh), or the postmaster and its
+    children for db."""
     if not lp or lp not in procs:
         return []
     return [pid for pid, st in procs.items()
             if (name == "db" and (pid == lp or st["ppid"] == lp)) or
-            (name != "db" and st["sid"] == procs[lp]["sid"])]
+            (name != "db" and st["pgrp"] == procs[lp]["pgrp"])]
 
 
 def cpu_snapshot(leaders):
