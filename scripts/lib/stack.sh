@@ -116,10 +116,8 @@ pc_spawn() {
 	mapfile -t envv < <(pc_service_env "$name")
 	[ "$PC_IS_ROOT" = 1 ] &&
 		drop=(setpriv --reuid="$PC_SVC_USER" --regid="$PC_SVC_GROUP" --init-groups --)
-	# In the stack's session: a process group of its own, not a session
-	# (util-linux has no setpgid command; perl-base is in every Debian).
-	[ "${PC_STACK_SESSION:-0}" = 1 ] &&
-		group=(perl -e 'setpgrp(0, 0) or die "setpgrp: $!\n"; exec { $ARGV[0] } @ARGV or die "exec: $!\n"')
+	# In the stack's session: a process group of its own, not a session.
+	[ "${PC_STACK_SESSION:-0}" = 1 ] && group=("$PC_CHECKOUT/scripts/lib/own-pgrp")
 	rm -f -- "$pidf"
 	printf '%s pipechat: starting %s\n' "$(date -u +%FT%TZ)" "$name" >>"$log"
 	(
