@@ -429,22 +429,27 @@ def autogroup():
         return None
 
 
-def no_autogroup(wanted, prog):
-    """--no-autogroup: as root, kernel.sched_autogroup_enabled=0 for this run,
-    the old value put back at exit (SIGTERM, bench/run-all's timeout,
-    unwinds like Ctrl-C). With the knob on, each service scripts/run starts
-    (a session of its own) is a scheduling group of its own: docs/deploy.md,
-    "Sizing"."""
+def parse_args(ap):
+    """ap.parse_args() with --no-autogroup, which every benchmark takes: as
+    root, kernel.sched_autogroup_enabled=0 for this run, the old value put
+    back at exit (SIGTERM, bench/run-all's timeout, unwinds like Ctrl-C).
+    With the knob on, each session is a scheduling group: scripts/run's
+    services are one (they share a session), the load generator another
+    (docs/deploy.md, "Scheduler")."""
+    ap.add_argument("--no-autogroup", action="store_true",
+                    help="as root: kernel.sched_autogroup_enabled=0 for the run (put back after)")
+    a = ap.parse_args()
     old = autogroup()
-    if not wanted or old in (None, "0"):
-        return
+    if not a.no_autogroup or old in (None, "0"):
+        return a
     if os.geteuid() != 0:
-        sys.exit("%s: --no-autogroup needs root" % prog)
+        sys.exit("%s: --no-autogroup needs root" % ap.prog)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     atexit.register(AUTOGROUP.write_text, old)
     AUTOGROUP.write_text("0")
     print("kernel.sched_autogroup_enabled set from %s to 0 for this run (--no-autogroup); "
           "it is put back at the end" % old)
+    return a
 
 
 def print_settings(extra=""):
@@ -455,8 +460,8 @@ def print_settings(extra=""):
     ag = autogroup()
     if ag is not None:
         print("scheduler: kernel.sched_autogroup_enabled=%s%s" % (
-            ag, " (each service is a scheduling group of its own; --no-autogroup turns it off "
-                "for a run)" if ag == "1" else ""))
+            ag, " (the stack is one scheduling group, the load generator another; "
+                "--no-autogroup turns it off for a run)" if ag == "1" else ""))
 
 
 def budget_deadline(seconds):
