@@ -9,8 +9,10 @@ Foreground runs get stacks of their own (pclib.Stack, never started with
 """
 
 import os
+import queue
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -67,32 +69,49 @@ def test_services_share_one_session_in_groups_of_their_own(stack):
         assert len(groups) == 1, groups
 
 
-def foreground(st, until):
-    """Starts scripts/run in the foreground; returns (process, output so far)
-    once a line contains `until` (or the run ended)."""
-    p = subprocess.Popen([str(CHECKOUT / "scripts" / "run")], env=st.env,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, cwd=str(CHECKOUT))
-    out = []
-    deadline = time.monotonic() + 120
-    for line in p.stdout:
-        out.append(line)
-        if until in line or time.monotonic() > deadline:
-            break
-    return p, "".join(out)
+class Foreground:
+    """scripts/run in the foreground, its output read by a thread, so no
+    wait here can hang on a run that stalls."""
 
+    def __init__(self, st):
+        self.p = subprocess.Popen([str(CHECKOUT / "scripts" / "run")], env=st.env,
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, cwd=str(CHECKOUT))
+        self.lines = queue.Queue()
+        self.out = []
+        threading.Thread(target=self._read, daemon=True).start()
 
-def ctrl_c(p):
-    """SIGINT, as the terminal sends it; returns (exit code, the rest of the
-    output)."""
-    p.send_signal(signal.SIGINT)
-    try:
-        rest = p.stdout.read()
-        rc = p.wait(timeout=90)
-    finally:
-        if p.poll() is None:
-            p.kill()
-    return rc, rest
+    def _read(self):
+        for line in self.p.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def until(self, text=None, seconds=120):
+        """The output up to the first line containing text (None: up to the
+        end), or up to the deadline."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.out.append(line)
+            if text is not None and text in line:
+                break
+        return "".join(self.out)
+
+    def ctrl_c(self, seconds=90):
+        """SIGINT, as the terminal sends it; returns (exit code or None,
+        all the output)."""
+        self.p.send_signal(signal.SIGINT)
+        try:
+            rc = self.p.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = None
+        return rc, self.until(seconds=5)
 
 
 def wait_gone(var, seconds=10):
@@ -112,15 +131,16 @@ def own_stack():
 
 def test_ctrl_c_stops_a_foreground_run(own_stack):
     st = own_stack
-    p, out = foreground(st, "press Ctrl-C to stop")
+    run = Foreground(st)
+    out = run.until("press Ctrl-C to stop")
     assert "press Ctrl-C to stop" in out, out
     r = requests.get(st.base_url + "/api/health", timeout=5)
     assert r.status_code == 200
     pids = service_pids(st)
     assert len({session_and_group(pid)[0] for pid in pids.values()}) == 1
-    rc, rest = ctrl_c(p)
-    assert rc == 0, out + rest
-    assert "stopped: web ws api broker db" in rest, rest
+    rc, out = run.ctrl_c()
+    assert rc == 0, out
+    assert "stopped: web ws api broker db" in out, out
     assert wait_gone(st.var) == []
     with pytest.raises(requests.ConnectionError):
         requests.get(st.base_url + "/api/health", timeout=5)
@@ -129,9 +149,10 @@ def test_ctrl_c_stops_a_foreground_run(own_stack):
 def test_ctrl_c_during_start_up_stops_what_started(own_stack):
     st = own_stack
     # PostgreSQL is up and the migrations are next: halfway through.
-    p, out = foreground(st, "migrations")
+    run = Foreground(st)
+    out = run.until("migrations")
     assert "migrations" in out, out
-    rc, rest = ctrl_c(p)
-    assert rc != 0, out + rest
-    assert wait_gone(st.var) == [], out + rest
+    rc, out = run.ctrl_c()
+    assert rc not in (0, None), out
+    assert wait_gone(st.var) == [], out
     assert not (st.var / "run" / "owner").exists()
