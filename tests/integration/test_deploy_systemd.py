@@ -1,8 +1,10 @@
 """The systemd install (deploy/systemd/): `systemd-analyze verify` accepts
 every unit with its binaries rewritten to the built ones, each service is
 locked down the same way, the WebSocket workers never see the database or
-the secret, the API's socket is reachable by the web server's user only, the
-sysctl file raises pid_max, and the web server snippets for a system nginx
+the secret, the API's socket is reachable by the web server's user only, every
+service runs in pipechat.slice (one CPU scheduling group, with the drop-in
+that moves PostgreSQL and the web server into it), the sysctl file raises
+pid_max, and the web server snippets for a system nginx
 and lighttpd pass their server's own check. No stack, no systemd running.
 """
 
@@ -21,7 +23,9 @@ SERVICES = ["pipechat-broker.service", "pipechat-api.service", "pipechat-websock
             "pipechat-migrate.service"]
 LONG_RUNNING = ["pipechat-broker.service", "pipechat-api.service",
                 "pipechat-websocketd@.service"]
-ALL_UNITS = SERVICES + ["pipechat-api.socket", "pipechat.target"]
+ALL_UNITS = SERVICES + ["pipechat-api.socket", "pipechat.target", "pipechat.slice"]
+CPU_KEYS = ("CPUWeight", "StartupCPUWeight", "CPUShares", "StartupCPUShares", "CPUQuota",
+            "CPUQuotaPeriodSec")
 
 
 def build_dir():
@@ -161,6 +165,42 @@ def test_workers_never_see_the_database_or_the_secret():
     assert int(svc["TasksMax"]) >= forks * 15
     assert int(svc["LimitNOFILE"]) >= forks * 4
     assert "PIPECHAT_SECRET_FILE" not in " ".join(values(u, "Service", "Environment"))
+
+
+@pytest.mark.parametrize("name", SERVICES + ["pipechat-broker@.service"])
+def test_services_share_one_slice(name):
+    # One scheduling group for the whole stack (pipechat.slice's comment).
+    svc = parse_unit(name)["Service"]
+    assert dict(svc).get("Slice") == "pipechat.slice", name
+    # A CPU property on a unit would give it a cgroup of its own to
+    # schedule: the group would split again.
+    assert not [k for k, _ in svc if k in CPU_KEYS], name
+
+
+def test_slice_is_a_cpu_group():
+    # Without a CPU property the slice is no cpu cgroup, and its tasks fall
+    # back to autogroup: a group per unit (each unit is a session).
+    sl = dict(parse_unit("pipechat.slice")["Slice"])
+    assert int(sl["CPUWeight"]) == 100
+
+
+def test_slice_drop_in_moves_a_system_unit(analyze):
+    # The drop-in for PostgreSQL and the web server: verify loads it with a
+    # stand-in for the system's unit, next to the slice it names.
+    drop = parse_unit("pipechat-slice.conf")
+    assert drop == {"Service": [("Slice", "pipechat.slice")]}
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(UNITS / "pipechat.slice", tmp)
+        with open(os.path.join(tmp, "postgresql@15-main.service"), "w") as f:
+            f.write("[Service]\nExecStart=/bin/true\n")
+        os.mkdir(os.path.join(tmp, "postgresql@15-main.service.d"))
+        shutil.copy(UNITS / "pipechat-slice.conf", os.path.join(tmp, "postgresql@15-main.service.d"))
+        p = subprocess.run([analyze, "verify", "--man=no", "pipechat.slice",
+                            "postgresql@15-main.service"], cwd=tmp,
+                           capture_output=True, text=True, timeout=120)
+        noise = [l for l in p.stderr.splitlines()
+                 if l.strip() and "Failed to read $container" not in l]
+        assert p.returncode == 0 and not noise, p.stdout + p.stderr
 
 
 def test_sysctl_raises_pid_max():
