@@ -319,18 +319,25 @@ db_get_bool(const PGresult *res, int row, int col)
 }
 
 enum pc_err
-db_rows_json(const PGresult *res, const struct db_col *cols, size_t ncols,
-             cJSON *arr)
+db_rows_json(const PGresult *res, const char *key, const struct db_col *cols,
+             size_t ncols, cJSON **out)
 {
-	cJSON *o;
+	cJSON *root, *arr, *o;
 	size_t j;
-	int i, ok;
+	int i, ok = 1;
 
-	for (i = 0; i < PQntuples(res); i++) {
-		if ((o = cJSON_CreateObject()) == NULL)
-			return PC_ERR_NOMEM;
+	*out = NULL;
+	if ((root = cJSON_CreateObject()) == NULL)
+		return PC_ERR_NOMEM;
+	if ((arr = cJSON_AddArrayToObject(root, key)) == NULL)
+		ok = 0;
+	for (i = 0; ok && i < PQntuples(res); i++) {
+		if ((o = cJSON_CreateObject()) == NULL) {
+			ok = 0;
+			break;
+		}
 		cJSON_AddItemToArray(arr, o);
-		for (j = 0; j < ncols; j++) {
+		for (j = 0; ok && j < ncols; j++) {
 			switch (cols[j].type) {
 			case DB_COL_INT:
 				ok = pc_json_add_int(
@@ -350,10 +357,13 @@ db_rows_json(const PGresult *res, const struct db_col *cols, size_t ncols,
 				     NULL;
 				break;
 			}
-			if (!ok)
-				return PC_ERR_NOMEM;
 		}
 	}
+	if (!ok) {
+		cJSON_Delete(root);
+		return PC_ERR_NOMEM;
+	}
+	*out = root;
 	return PC_OK;
 }
 

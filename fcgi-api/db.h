@@ -124,13 +124,14 @@ struct db_col {
 };
 
 /*
- * Appends one object per row of res to the array arr, field i named
- * cols[i].name from column i: the "list of rows" answers (sessions, blocks,
- * members) are a column table, not hand-written loops. PC_OK or PC_ERR_NOMEM
- * (arr then holds the rows made so far; its owner deletes it).
+ * The "list of rows" answer (sessions, blocks, members): *out = a new
+ * object {key: [...]} with one object per row of res, field i named
+ * cols[i].name from column i, so each list is a column table, not a
+ * hand-written loop. PC_OK (the caller deletes *out) or PC_ERR_NOMEM
+ * (*out is NULL).
  */
 #define DB_NCOLS(cols) (sizeof(cols) / sizeof((cols)[0]))
-enum pc_err db_rows_json(const PGresult *res, const struct db_col *cols,
-                         size_t ncols, cJSON *arr);
+enum pc_err db_rows_json(const PGresult *res, const char *key,
+                         const struct db_col *cols, size_t ncols, cJSON **out);
 
 #endif

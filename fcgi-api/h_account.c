@@ -112,7 +112,7 @@ h_sessions_list(struct call *c)
 	char uid[DB_I64_LEN];
 	const char *params[2] = {db_i64(uid, c->who.user_id), c->who.sid};
 	PGresult *res = NULL;
-	cJSON *root = NULL, *arr;
+	cJSON *root = NULL;
 	enum pc_err rc;
 
 	rc = db_exec(c->db,
@@ -126,13 +126,8 @@ h_sessions_list(struct call *c)
 	             2, params, &res);
 	if (rc != PC_OK)
 		goto out;
-	rc = PC_ERR_NOMEM;
-	root = cJSON_CreateObject();
-	if (root == NULL ||
-	    (arr = cJSON_AddArrayToObject(root, "sessions")) == NULL)
-		goto out;
-	if (db_rows_json(res, session_cols, DB_NCOLS(session_cols), arr) !=
-	    PC_OK)
+	if ((rc = db_rows_json(res, "sessions", session_cols,
+	                       DB_NCOLS(session_cols), &root)) != PC_OK)
 		goto out;
 	rc = resp_json(c->resp, 200, root);
 out:

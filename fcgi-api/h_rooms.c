@@ -218,7 +218,7 @@ h_rooms_members(struct call *c)
 	const char *params[1];
 	struct room_view room;
 	PGresult *res = NULL;
-	cJSON *root = NULL, *arr;
+	cJSON *root = NULL;
 	int64_t id;
 	enum pc_err rc;
 
@@ -237,12 +237,8 @@ h_rooms_members(struct call *c)
 	        1, params, &res);
 	if (rc != PC_OK)
 		goto out;
-	rc = PC_ERR_NOMEM;
-	root = cJSON_CreateObject();
-	if (root == NULL ||
-	    (arr = cJSON_AddArrayToObject(root, "members")) == NULL)
-		goto out;
-	if (db_rows_json(res, member_cols, DB_NCOLS(member_cols), arr) != PC_OK)
+	if ((rc = db_rows_json(res, "members", member_cols,
+	                       DB_NCOLS(member_cols), &root)) != PC_OK)
 		goto out;
 	rc = resp_json(c->resp, 200, root);
 out:

@@ -129,7 +129,7 @@ h_blocks_list(struct call *c)
 	char uid[DB_I64_LEN];
 	const char *params[1] = {db_i64(uid, c->who.user_id)};
 	PGresult *res = NULL;
-	cJSON *root = NULL, *arr;
+	cJSON *root = NULL;
 	enum pc_err rc;
 
 	rc = db_exec(c->db,
@@ -142,12 +142,8 @@ h_blocks_list(struct call *c)
 	             1, params, &res);
 	if (rc != PC_OK)
 		goto out;
-	rc = PC_ERR_NOMEM;
-	root = cJSON_CreateObject();
-	if (root == NULL ||
-	    (arr = cJSON_AddArrayToObject(root, "blocks")) == NULL)
-		goto out;
-	if (db_rows_json(res, block_cols, DB_NCOLS(block_cols), arr) != PC_OK)
+	if ((rc = db_rows_json(res, "blocks", block_cols, DB_NCOLS(block_cols),
+	                       &root)) != PC_OK)
 		goto out;
 	rc = resp_json(c->resp, 200, root);
 out:
