@@ -358,6 +358,30 @@ def loadgen(mode, url, *, cookie=None, origin=None, n=1, senders=1, rate=100,
     raise RuntimeError("loadgen gave no RESULT: %s %s" % (shlex.join(cmd), p.stdout + p.stderr))
 
 
+def brokerload(st, cookie, rooms, secs):
+    """Closed-loop senders straight to the stack's broker, one per room
+    (bench/loadgen/brokerload: the workers' own link code, no web server,
+    websocketd or worker), run as the broker's user (it checks the peer's
+    uid); returns the RESULT dict."""
+    env = dict(line.split("=", 1) for line in subprocess.run(
+        [str(CHECKOUT / "scripts" / "svc"), "env"], env=st.env, capture_output=True,
+        text=True, check=True).stdout.replace("export ", "").splitlines() if "=" in line)
+    status = Path("/proc/%d/status" % st.pid("broker")).read_text()
+    uid = int(re.search(r"(?m)^Uid:\s+(\d+)", status).group(1))
+    gid = int(re.search(r"(?m)^Gid:\s+(\d+)", status).group(1))
+    cmd = [str(LOADGEN.parent / "brokerload"), "--dir", env["PIPECHAT_BROKER_DIR"].strip("'\""),
+           "--token", cookie.split("=", 1)[1], "--rooms", ",".join(str(r) for r in rooms),
+           "--secs", str(secs)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 60,
+                       user=uid, group=gid, extra_groups=[])
+    if p.stderr.strip():
+        say("brokerload: " + p.stderr.strip()[:1500])
+    for line in p.stdout.splitlines():
+        if line.startswith("RESULT"):
+            return parse_kv(line)
+    raise RuntimeError("brokerload gave no RESULT: %s" % (p.stdout + p.stderr))
+
+
 def commit_stats(a, b):
     """What the broker's commits between two Stack.commits() did: their
     number, mean, and p50 / p99 (linear within a histogram bucket, as
