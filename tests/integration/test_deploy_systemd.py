@@ -184,20 +184,32 @@ def test_slice_is_a_cpu_group():
     assert int(sl["CPUWeight"]) == 100
 
 
+# The system's units the drop-in is for, and Debian's file of each.
+SYSTEM_UNITS = {"postgresql@15-main.service": "postgresql@.service",
+                "nginx.service": "nginx.service", "lighttpd.service": "lighttpd.service"}
+
+
 def test_slice_drop_in_moves_a_system_unit(analyze):
-    # The drop-in for PostgreSQL and the web server: verify loads it with a
-    # stand-in for the system's unit, next to the slice it names.
+    # The drop-in for PostgreSQL and the web server: verify loads each of
+    # Debian's own units (a stand-in where one is not installed) with the
+    # drop-in beside it and the slice it names.
     drop = parse_unit("pipechat-slice.conf")
     assert drop == {"Service": [("Slice", "pipechat.slice")]}
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(UNITS / "pipechat.slice", tmp)
-        with open(os.path.join(tmp, "postgresql@15-main.service"), "w") as f:
-            f.write("[Service]\nExecStart=/bin/true\n")
-        os.mkdir(os.path.join(tmp, "postgresql@15-main.service.d"))
-        shutil.copy(UNITS / "pipechat-slice.conf", os.path.join(tmp, "postgresql@15-main.service.d"))
-        p = subprocess.run([analyze, "verify", "--man=no", "pipechat.slice",
-                            "postgresql@15-main.service"], cwd=tmp,
-                           capture_output=True, text=True, timeout=120)
+        for unit, debian in SYSTEM_UNITS.items():
+            real = os.path.join("/lib/systemd/system", debian)
+            if os.path.exists(real):
+                shutil.copy(real, os.path.join(tmp, debian))
+                if debian != unit:
+                    os.symlink(debian, os.path.join(tmp, unit))
+            else:
+                with open(os.path.join(tmp, unit), "w") as f:
+                    f.write("[Service]\nExecStart=/bin/true\n")
+            os.mkdir(os.path.join(tmp, unit + ".d"))
+            shutil.copy(UNITS / "pipechat-slice.conf", os.path.join(tmp, unit + ".d"))
+        p = subprocess.run([analyze, "verify", "--man=no", "pipechat.slice"] + list(SYSTEM_UNITS),
+                           cwd=tmp, capture_output=True, text=True, timeout=120)
         noise = [l for l in p.stderr.splitlines()
                  if l.strip() and "Failed to read $container" not in l]
         assert p.returncode == 0 and not noise, p.stdout + p.stderr
