@@ -54,6 +54,14 @@ static const uint64_t metrics_commit_bounds_us[] = {
 #define METRICS_NCOMMIT                                                        \
 	(sizeof(metrics_commit_bounds_us) / sizeof(metrics_commit_bounds_us[0]))
 
+/* Buckets of a send's waits outside its transaction (metrics_send_*), in
+ * microseconds: a wake-up is tens of them, a wait behind a transaction a
+ * millisecond or so; then +Inf. */
+static const uint64_t metrics_wait_bounds_us[] = {
+        25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000};
+#define METRICS_NWAIT                                                          \
+	(sizeof(metrics_wait_bounds_us) / sizeof(metrics_wait_bounds_us[0]))
+
 static const char *const metrics_kind_names[LIMITS__MAX] = {
         [LIMITS_SEND] = "send",
         [LIMITS_TYPING] = "typing",
@@ -70,6 +78,8 @@ static struct {
 	metrics_u64 persisted;
 	metrics_u64 batch[METRICS_NBATCH + 1], batch_sum;
 	metrics_u64 commit[METRICS_NCOMMIT + 1], commit_sum_us;
+	metrics_u64 queued[METRICS_NWAIT + 1], queued_sum_us;
+	metrics_u64 returned[METRICS_NWAIT + 1], returned_sum_us;
 	metrics_u64 limited[LIMITS__MAX];
 	metrics_u64 gaps[METRICS_GAP__MAX];
 	metrics_u64 fetches, fetched;
@@ -159,6 +169,30 @@ metrics_batch_commit(size_t jobs)
 	mt_tx.rows = 0;
 }
 
+/* One observation of us (clamped at 0) into a wait histogram. */
+static void
+metrics_wait(metrics_u64 *buckets, metrics_u64 *sum, int64_t us)
+{
+	uint64_t v = us > 0 ? (uint64_t)us : 0;
+
+	metrics_add(&buckets[metrics_bucket(metrics_wait_bounds_us,
+	                                    METRICS_NWAIT, v)],
+	            1);
+	metrics_add(sum, v);
+}
+
+void
+metrics_send_queued(int64_t us)
+{
+	metrics_wait(mt.queued, &mt.queued_sum_us, us);
+}
+
+void
+metrics_send_returned(int64_t us)
+{
+	metrics_wait(mt.returned, &mt.returned_sum_us, us);
+}
+
 void
 metrics_rate_limited(enum limits_kind k)
 {
@@ -241,6 +275,12 @@ metrics_reset(void)
 	for (i = 0; i <= METRICS_NCOMMIT; i++)
 		metrics_set(&mt.commit[i], 0);
 	metrics_set(&mt.commit_sum_us, 0);
+	for (i = 0; i <= METRICS_NWAIT; i++) {
+		metrics_set(&mt.queued[i], 0);
+		metrics_set(&mt.returned[i], 0);
+	}
+	metrics_set(&mt.queued_sum_us, 0);
+	metrics_set(&mt.returned_sum_us, 0);
 	for (i = 0; i < LIMITS__MAX; i++)
 		metrics_set(&mt.limited[i], 0);
 	for (i = 0; i < METRICS_GAP__MAX; i++)
@@ -385,6 +425,20 @@ metrics_render(struct pc_buf *out)
 		        "their ack).",
 		        metrics_commit_bounds_us, METRICS_NCOMMIT, 1000000,
 		        mt.commit, &mt.commit_sum_us);
+	if (rc == PC_OK)
+		rc = metrics_histogram(
+		        out, "pipechat_broker_send_queued_seconds",
+		        "Time of a send from reaching the store's queue to the "
+		        "start of its transaction.",
+		        metrics_wait_bounds_us, METRICS_NWAIT, 1000000,
+		        mt.queued, &mt.queued_sum_us);
+	if (rc == PC_OK)
+		rc = metrics_histogram(
+		        out, "pipechat_broker_send_returned_seconds",
+		        "Time of a send's answer from the store thread to the "
+		        "main thread, which acks and delivers it.",
+		        metrics_wait_bounds_us, METRICS_NWAIT, 1000000,
+		        mt.returned, &mt.returned_sum_us);
 	if (rc == PC_OK)
 		rc = metrics_labelled(out, "pipechat_broker_rate_limited_total",
 		                      "Frames refused rate_limited, by bucket.",

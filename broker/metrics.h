@@ -60,6 +60,18 @@ void metrics_batch_begin(void);
 void metrics_batch_rows(size_t rows);
 void metrics_batch_commit(size_t jobs);
 
+/*
+ * A send's time in the broker outside its transaction, to tell the store's
+ * queue and the threads' hand-offs from the commit (bench/fanout prints
+ * them): metrics_send_queued, store thread: from store_submit to its
+ * transaction's start (the wait for the one before, the store thread's
+ * wake-up, the batch's preparation); metrics_send_returned, main thread:
+ * from its answer being posted to the main thread taking it (the main
+ * thread's wake-up and whatever it was doing). Microseconds.
+ */
+void metrics_send_queued(int64_t us);
+void metrics_send_returned(int64_t us);
+
 /* Any thread: one refusal of kind k (limits.h) answered rate_limited. */
 void metrics_rate_limited(enum limits_kind k);
 /* Any thread: one GAP frame sent to a worker. */

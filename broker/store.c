@@ -669,10 +669,13 @@ static void
 store_post_many(struct store_job **jobs, size_t n)
 {
 	uint64_t one = 1;
+	int64_t now_us = pc_clock_mono_us();
 	size_t i;
 
 	if (n == 0)
 		return;
+	for (i = 0; i < n; i++)
+		jobs[i]->done_us = now_us;
 	for (i = 0; i + 1 < n; i++)
 		jobs[i]->next = jobs[i + 1];
 	jobs[n - 1]->next = NULL;
@@ -1418,6 +1421,7 @@ store_batch_run(struct store_job **jobs, size_t n)
 	enum batch_result res = BATCH_FAILED;
 	enum pc_err e = PC_ERR_NOMEM;
 	PGresult *r;
+	int64_t now_us;
 	int begun = 0, piped = 0, commit_sent = 0;
 
 	memset(&b, 0, sizeof(b));
@@ -1459,6 +1463,9 @@ store_batch_run(struct store_job **jobs, size_t n)
 
 	e = PC_ERR_UNAVAILABLE;
 	metrics_batch_begin();
+	now_us = pc_clock_mono_us();
+	for (i = 0; i < b.nsends; i++)
+		metrics_send_queued(now_us - b.sends[i]->queued_us);
 	if (!store_connected() || PQenterPipelineMode(st.db) != 1)
 		goto out;
 	piped = 1;
@@ -1794,6 +1801,7 @@ store_submit(struct store_job *j)
 		return PC_ERR_UNAVAILABLE;
 	}
 	j->next = NULL;
+	j->queued_us = pc_clock_mono_us();
 	if (st.in_tail != NULL)
 		st.in_tail->next = j;
 	else
@@ -1808,7 +1816,8 @@ store_submit(struct store_job *j)
 struct store_job *
 store_take(void)
 {
-	struct store_job *list;
+	struct store_job *list, *j;
+	int64_t now_us;
 	uint64_t v;
 
 	if (read(st.efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
@@ -1817,6 +1826,10 @@ store_take(void)
 	list = st.out_head;
 	st.out_head = st.out_tail = NULL;
 	pthread_mutex_unlock(&st.mu);
+	now_us = pc_clock_mono_us();
+	for (j = list; j != NULL; j = j->next)
+		if (j->op == STORE_SEND)
+			metrics_send_returned(now_us - j->done_us);
 	return list;
 }
 

@@ -72,7 +72,9 @@ struct store_job {
 	char client_id[PC_CLIENT_ID_MAX + 1]; /* SEND client_id, CALL call_id */
 	int64_t aux; /* main thread's own use (e.g. a join's since) */
 	int64_t aux2;
-	size_t batch_pos; /* the store thread's own bookkeeping */
+	size_t batch_pos;  /* the store thread's own bookkeeping */
+	int64_t queued_us; /* store_submit's time (monotonic µs) */
+	int64_t done_us;   /* when the store thread answered it */
 
 	/* the answer (filled by the store thread) */
 	enum pc_err err;

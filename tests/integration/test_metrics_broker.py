@@ -130,6 +130,10 @@ def test_sends_count_persisted_batches_and_workers(token_stack, new_user):
     assert delta("pipechat_broker_commit_duration_seconds_sum") > 0
     count = sample(after, "pipechat_broker_commit_duration_seconds_count")
     assert sample(after, "pipechat_broker_commit_duration_seconds_bucket", le="+Inf") == count
+    # every send's wait for its transaction and its way back to the main thread
+    for name in ("pipechat_broker_send_queued_seconds", "pipechat_broker_send_returned_seconds"):
+        assert delta(name + "_count") >= n, name
+        assert sample(after, name + "_bucket", le="+Inf") == sample(after, name + "_count")
     buckets = sorted((float(dict(k[1])["le"]), v) for k, v in after.items()
                      if k[0] == "pipechat_broker_batch_size_bucket"
                      and dict(k[1])["le"] != "+Inf")

@@ -193,6 +193,42 @@ test_histogram_cumulative(void **state)
 	                          "\"1024\"}") == 7);
 }
 
+/* A send's waits outside its transaction, in seconds from microseconds;
+ * a negative wait (clocks are monotonic: never, but bounded) counts as 0. */
+static void
+test_send_waits(void **state)
+{
+	const char *t;
+
+	(void)state;
+	metrics_send_queued(40);
+	metrics_send_queued(1500);
+	metrics_send_queued(-5);
+	metrics_send_returned(2000000);
+	t = test_render();
+	assert_non_null(strstr(t, "# TYPE pipechat_broker_send_queued_seconds "
+	                          "histogram\n"));
+	assert_true(
+	        test_value(t, "pipechat_broker_send_queued_seconds_count") ==
+	        3);
+	assert_true(test_value(t, "pipechat_broker_send_queued_seconds_bucket{"
+	                          "le=\"2.5e-05\"}") == 1);
+	assert_true(test_value(t, "pipechat_broker_send_queued_seconds_bucket{"
+	                          "le=\"5e-05\"}") == 2);
+	assert_true(test_value(t, "pipechat_broker_send_queued_seconds_bucket{"
+	                          "le=\"0.0025\"}") == 3);
+	assert_true(test_value(t, "pipechat_broker_send_queued_seconds_sum") >
+	            0.00153);
+	assert_true(test_value(t, "pipechat_broker_send_returned_seconds_"
+	                          "bucket{le=\"1\"}") == 0);
+	assert_true(test_value(t, "pipechat_broker_send_returned_seconds_"
+	                          "bucket{le=\"+Inf\"}") == 1);
+	metrics_reset();
+	t = test_render();
+	assert_true(test_value(t, "pipechat_broker_send_returned_seconds_"
+	                          "count") == 0);
+}
+
 static void
 test_refusals_gaps_fetches(void **state)
 {
@@ -331,6 +367,7 @@ main(void)
 	        cmocka_unit_test_setup(test_batch_counts_only_when_committed,
 	                               test_setup),
 	        cmocka_unit_test_setup(test_histogram_cumulative, test_setup),
+	        cmocka_unit_test_setup(test_send_waits, test_setup),
 	        cmocka_unit_test_setup(test_refusals_gaps_fetches, test_setup),
 	        cmocka_unit_test_setup(test_gauges, test_setup),
 	        cmocka_unit_test_setup(test_bounded, test_setup),
