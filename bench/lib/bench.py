@@ -148,26 +148,35 @@ class Stack:
         except (OSError, ValueError, IndexError):
             return None
 
-    def commits(self):
-        """The broker's group commits so far, from GET /api/metrics:
+    # The broker's histograms a benchmark reads (broker/README.md, "Metrics").
+    COMMIT = "pipechat_broker_commit_duration_seconds"    # BEGIN to COMMIT returned
+    QUEUED = "pipechat_broker_send_queued_seconds"        # a send's wait for its transaction
+    RETURNED = "pipechat_broker_send_returned_seconds"    # its answer's way to the main thread
+
+    def histograms(self):
+        """The broker's histograms so far, from GET /api/metrics: {name:
         {"count", "sum" (seconds), "buckets": [(le seconds, cumulative
-        count)]} of pipechat_broker_commit_duration_seconds (BEGIN to
-        COMMIT returned; broker/README.md, "Metrics")."""
+        count)]}} for COMMIT, QUEUED and RETURNED."""
         r = requests.get(self.base_url + "/api/metrics", timeout=10, headers={
             "Authorization": "Bearer " + self.env["PIPECHAT_METRICS_TOKEN"]})
         r.raise_for_status()
-        out = {"count": 0.0, "sum": 0.0, "buckets": []}
-        name = "pipechat_broker_commit_duration_seconds"
+        out = {n: {"count": 0.0, "sum": 0.0, "buckets": []}
+               for n in (self.COMMIT, self.QUEUED, self.RETURNED)}
         for line in r.text.splitlines():
-            m = re.match(r"%s_(bucket|sum|count)\{([^}]*)\} (\S+)$" % name, line)
-            if not m:
+            m = re.match(r"(\w+)_(bucket|sum|count)\{([^}]*)\} (\S+)$", line)
+            if not m or m.group(1) not in out:
                 continue
-            if m.group(1) == "bucket":
-                le = re.search(r'le="([^"]+)"', m.group(2))
-                out["buckets"].append((float(le.group(1)), float(m.group(3))))
+            h = out[m.group(1)]
+            if m.group(2) == "bucket":
+                le = re.search(r'le="([^"]+)"', m.group(3))
+                h["buckets"].append((float(le.group(1)), float(m.group(4))))
             else:
-                out[m.group(1)] = float(m.group(3))
+                h[m.group(2)] = float(m.group(4))
         return out
+
+    def commits(self):
+        """The COMMIT histogram so far (histograms)."""
+        return self.histograms()[self.COMMIT]
 
     def ws_pids(self):
         """Pids of every websocketd of the stack (ws, ws2, ...: scripts/run
@@ -382,13 +391,13 @@ def brokerload(st, cookie, rooms, secs):
     raise RuntimeError("brokerload gave no RESULT: %s" % (p.stdout + p.stderr))
 
 
-def commit_stats(a, b):
-    """What the broker's commits between two Stack.commits() did: their
-    number, mean, and p50 / p99 (linear within a histogram bucket, as
-    Prometheus' histogram_quantile), in milliseconds."""
+def hist_stats(a, b):
+    """What a histogram of Stack.histograms() counted between two scrapes:
+    {"n", "mean_ms", "p50_ms", "p99_ms"} (quantiles linear within a
+    bucket, as Prometheus' histogram_quantile), or {"n": 0}."""
     n = b["count"] - a["count"]
     if n <= 0:
-        return {"commits": 0}
+        return {"n": 0}
     before = dict(a["buckets"])
     cum = [(le, c - before.get(le, 0.0)) for le, c in b["buckets"]]
 
@@ -402,8 +411,18 @@ def commit_stats(a, b):
             lo, below = le, c
         return None
 
-    return {"commits": n, "commit_mean_ms": (b["sum"] - a["sum"]) / n * 1000,
-            "commit_p50_ms": quantile(0.5), "commit_p99_ms": quantile(0.99)}
+    return {"n": n, "mean_ms": (b["sum"] - a["sum"]) / n * 1000,
+            "p50_ms": quantile(0.5), "p99_ms": quantile(0.99)}
+
+
+def commit_stats(a, b):
+    """What the broker's commits between two Stack.commits() did: their
+    number, mean, p50 and p99 in milliseconds (hist_stats)."""
+    h = hist_stats(a, b)
+    if not h["n"]:
+        return {"commits": 0}
+    return {"commits": h["n"], "commit_mean_ms": h["mean_ms"],
+            "commit_p50_ms": h["p50_ms"], "commit_p99_ms": h["p99_ms"]}
 
 
 # -- output ------------------------------------------------------------------------
