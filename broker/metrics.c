@@ -336,6 +336,36 @@ static const struct {
          &mt.overflows},
 };
 
+/* The histograms, in the order rendered: bounds in the unit of the counts,
+ * rendered divided by scale (microseconds as seconds). */
+static const struct {
+	const char *name, *help;
+	const uint64_t *bounds;
+	size_t n;
+	uint64_t scale;
+	metrics_u64 *buckets, *sum;
+} metrics_hists[] = {
+        {"pipechat_broker_batch_size",
+         "Jobs (sends and read markers) per committed group-commit "
+         "transaction.",
+         metrics_batch_bounds, METRICS_NBATCH, 1, mt.batch, &mt.batch_sum},
+        {"pipechat_broker_commit_duration_seconds",
+         "Time of one committed group-commit transaction, from BEGIN to "
+         "COMMIT returned (what its senders wait for their ack).",
+         metrics_commit_bounds_us, METRICS_NCOMMIT, 1000000, mt.commit,
+         &mt.commit_sum_us},
+        {"pipechat_broker_send_queued_seconds",
+         "Time of a send from reaching the store's queue to the start of its "
+         "transaction.",
+         metrics_wait_bounds_us, METRICS_NWAIT, 1000000, mt.queued,
+         &mt.queued_sum_us},
+        {"pipechat_broker_send_returned_seconds",
+         "Time of a send's answer from the store thread to the main thread, "
+         "which acks and delivers it.",
+         metrics_wait_bounds_us, METRICS_NWAIT, 1000000, mt.returned,
+         &mt.returned_sum_us},
+};
+
 static enum pc_err
 metrics_head(struct pc_buf *out, const char *name, const char *type,
              const char *help)
@@ -410,35 +440,14 @@ metrics_render(struct pc_buf *out)
 			                   metrics_plain[i].name,
 			                   metrics_get(metrics_plain[i].v));
 	}
-	if (rc == PC_OK)
+	for (i = 0; rc == PC_OK &&
+	            i < sizeof(metrics_hists) / sizeof(metrics_hists[0]);
+	     i++)
 		rc = metrics_histogram(
-		        out, "pipechat_broker_batch_size",
-		        "Jobs (sends and read markers) per committed "
-		        "group-commit transaction.",
-		        metrics_batch_bounds, METRICS_NBATCH, 1, mt.batch,
-		        &mt.batch_sum);
-	if (rc == PC_OK)
-		rc = metrics_histogram(
-		        out, "pipechat_broker_commit_duration_seconds",
-		        "Time of one committed group-commit transaction, from "
-		        "BEGIN to COMMIT returned (what its senders wait for "
-		        "their ack).",
-		        metrics_commit_bounds_us, METRICS_NCOMMIT, 1000000,
-		        mt.commit, &mt.commit_sum_us);
-	if (rc == PC_OK)
-		rc = metrics_histogram(
-		        out, "pipechat_broker_send_queued_seconds",
-		        "Time of a send from reaching the store's queue to the "
-		        "start of its transaction.",
-		        metrics_wait_bounds_us, METRICS_NWAIT, 1000000,
-		        mt.queued, &mt.queued_sum_us);
-	if (rc == PC_OK)
-		rc = metrics_histogram(
-		        out, "pipechat_broker_send_returned_seconds",
-		        "Time of a send's answer from the store thread to the "
-		        "main thread, which acks and delivers it.",
-		        metrics_wait_bounds_us, METRICS_NWAIT, 1000000,
-		        mt.returned, &mt.returned_sum_us);
+		        out, metrics_hists[i].name, metrics_hists[i].help,
+		        metrics_hists[i].bounds, metrics_hists[i].n,
+		        metrics_hists[i].scale, metrics_hists[i].buckets,
+		        metrics_hists[i].sum);
 	if (rc == PC_OK)
 		rc = metrics_labelled(out, "pipechat_broker_rate_limited_total",
 		                      "Frames refused rate_limited, by bucket.",
