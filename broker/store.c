@@ -1463,9 +1463,13 @@ store_batch_run(struct store_job **jobs, size_t n)
 
 	e = PC_ERR_UNAVAILABLE;
 	metrics_batch_begin();
+	/* once per send: a batch that fails is retried job by job */
 	now_us = pc_clock_mono_us();
 	for (i = 0; i < b.nsends; i++)
-		metrics_send_queued(now_us - b.sends[i]->queued_us);
+		if (b.sends[i]->queued_us != 0) {
+			metrics_send_queued(now_us - b.sends[i]->queued_us);
+			b.sends[i]->queued_us = 0;
+		}
 	if (!store_connected() || PQenterPipelineMode(st.db) != 1)
 		goto out;
 	piped = 1;

@@ -73,7 +73,8 @@ struct store_job {
 	int64_t aux; /* main thread's own use (e.g. a join's since) */
 	int64_t aux2;
 	size_t batch_pos;  /* the store thread's own bookkeeping */
-	int64_t queued_us; /* store_submit's time (monotonic µs) */
+	int64_t queued_us; /* store_submit's time (monotonic µs); 0 once
+	                      counted (metrics_send_queued) */
 	int64_t done_us;   /* when the store thread answered it */
 
 	/* the answer (filled by the store thread) */
