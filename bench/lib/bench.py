@@ -174,6 +174,14 @@ class Stack:
                 h[m.group(2)] = float(m.group(4))
         return out
 
+    def service_env(self):
+        """The services' settings as `scripts/svc env` prints them (shell
+        quoted export lines): {name: value}."""
+        out = subprocess.run([str(CHECKOUT / "scripts" / "svc"), "env"], env=self.env,
+                             capture_output=True, text=True, check=True).stdout
+        return dict(shlex.split(line)[1].split("=", 1) for line in out.splitlines()
+                    if line.startswith("export "))
+
     def commits(self):
         """The COMMIT histogram so far (histograms)."""
         return self.histograms()[self.COMMIT]
@@ -371,18 +379,14 @@ def brokerload(st, cookie, rooms, secs):
     """Closed-loop senders straight to the stack's broker, one per room
     (bench/loadgen/brokerload: the workers' own link code, no web server,
     websocketd or worker), run as the broker's user (it checks the peer's
-    uid); returns the RESULT dict."""
-    env = dict(line.split("=", 1) for line in subprocess.run(
-        [str(CHECKOUT / "scripts" / "svc"), "env"], env=st.env, capture_output=True,
-        text=True, check=True).stdout.replace("export ", "").splitlines() if "=" in line)
-    status = Path("/proc/%d/status" % st.pid("broker")).read_text()
-    uid = int(re.search(r"(?m)^Uid:\s+(\d+)", status).group(1))
-    gid = int(re.search(r"(?m)^Gid:\s+(\d+)", status).group(1))
-    cmd = [str(LOADGEN.parent / "brokerload"), "--dir", env["PIPECHAT_BROKER_DIR"].strip("'\""),
+    uid, and its folder, 0700, is that user's); returns the RESULT dict."""
+    broker_dir = st.service_env()["PIPECHAT_BROKER_DIR"]
+    owner = os.stat(broker_dir)
+    cmd = [str(LOADGEN.parent / "brokerload"), "--dir", broker_dir,
            "--token", cookie.split("=", 1)[1], "--rooms", ",".join(str(r) for r in rooms),
            "--secs", str(secs)]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 60,
-                       user=uid, group=gid, extra_groups=[])
+                       user=owner.st_uid, group=owner.st_gid, extra_groups=[])
     if p.stderr.strip():
         say("brokerload: " + p.stderr.strip()[:1500])
     for line in p.stdout.splitlines():
@@ -472,26 +476,42 @@ def autogroup():
         return None
 
 
+def sysctl_for_run(knob, value, flag, prog, wanted=lambda old: True):
+    """As root, the kernel setting at knob (a /proc/sys path) set to value
+    for this run when wanted(its old value), and put back at exit (SIGTERM,
+    bench/run-all's timeout, unwinds like Ctrl-C); says so. Not root while
+    a change is wanted: exits, naming flag."""
+    name = "kernel." + knob.name
+    try:
+        old = knob.read_text().strip()
+    except OSError:
+        return
+    if old == str(value) or not wanted(old):
+        return
+    if os.geteuid() != 0:
+        sys.exit("%s: %s needs root" % (prog, flag))
+
+    def put_back():
+        knob.write_text(old)
+        print("%s put back to %s" % (name, old))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    atexit.register(put_back)
+    knob.write_text(str(value))
+    print("%s set from %s to %s for this run (%s); it is put back at the end"
+          % (name, old, value, flag))
+
+
 def parse_args(ap):
-    """ap.parse_args() with --no-autogroup, which every benchmark takes: as
-    root, kernel.sched_autogroup_enabled=0 for this run, the old value put
-    back at exit (SIGTERM, bench/run-all's timeout, unwinds like Ctrl-C).
-    With the knob on, each session is a scheduling group: scripts/run's
-    services are one (they share a session), the load generator another
-    (docs/deploy.md, "Scheduler")."""
+    """ap.parse_args() with --no-autogroup, which every benchmark takes:
+    kernel.sched_autogroup_enabled=0 for this run (sysctl_for_run). With the
+    knob on, each session is a scheduling group: scripts/run's services are
+    one (they share a session), the load generator another (docs/deploy.md,
+    "Scheduler")."""
     ap.add_argument("--no-autogroup", action="store_true",
                     help="as root: kernel.sched_autogroup_enabled=0 for the run (put back after)")
     a = ap.parse_args()
-    old = autogroup()
-    if not a.no_autogroup or old in (None, "0"):
-        return a
-    if os.geteuid() != 0:
-        sys.exit("%s: --no-autogroup needs root" % ap.prog)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    atexit.register(AUTOGROUP.write_text, old)
-    AUTOGROUP.write_text("0")
-    print("kernel.sched_autogroup_enabled set from %s to 0 for this run (--no-autogroup); "
-          "it is put back at the end" % old)
+    if a.no_autogroup:
+        sysctl_for_run(AUTOGROUP, 0, "--no-autogroup", ap.prog)
     return a
 
 
