@@ -112,17 +112,15 @@ pc_spawn() {
 	local name=$1 i
 	shift
 	local pidf=$PC_RUN/$name.pid log=$PC_LOG/${PC_SPAWN_LOG:-$name}.log
-	local -a envv drop=() group=(setsid)
+	local -a envv drop=()
 	mapfile -t envv < <(pc_service_env "$name")
 	[ "$PC_IS_ROOT" = 1 ] &&
 		drop=(setpriv --reuid="$PC_SVC_USER" --regid="$PC_SVC_GROUP" --init-groups --)
-	# In the stack's session: a process group of its own, not a session.
-	[ "${PC_STACK_SESSION:-0}" = 1 ] && group=("$PC_CHECKOUT/scripts/lib/own-pgrp")
 	rm -f -- "$pidf"
 	printf '%s pipechat: starting %s\n' "$(date -u +%FT%TZ)" "$name" >>"$log"
 	(
 		cd / && export PIPECHAT_STACK="$PC_VAR" &&
-			exec "${group[@]}" sh -c 'echo $$ >"$0.new" && mv -f "$0.new" "$0" && exec "$@"' "$pidf" \
+			exec "$PC_CHECKOUT/scripts/lib/own-pgrp" sh -c 'echo $$ >"$0.new" && mv -f "$0.new" "$0" && exec "$@"' "$pidf" \
 				"${drop[@]}" env -i --default-signal "${envv[@]}" "$@"
 	) </dev/null >>"$log" 2>&1 9>&- &
 	for i in $(seq 1 50); do

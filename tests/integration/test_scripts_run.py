@@ -156,3 +156,17 @@ def test_ctrl_c_during_start_up_stops_what_started(own_stack):
     assert rc not in (0, None), out
     assert wait_gone(st.var) == [], out
     assert not (st.var / "run" / "owner").exists()
+
+
+def test_a_service_restarted_alone_gets_a_session_of_its_own(own_stack):
+    # scripts/svc runs outside the stack's session: the restarted service
+    # cannot join it, and becomes a session (and group) of its own; the
+    # others stay together (scripts/lib/own-pgrp).
+    own_stack.start()
+    own_stack.svc("restart", "api")
+    pids = service_pids(own_stack)
+    ids = {name: session_and_group(pid) for name, pid in pids.items()}
+    assert ids["api"] == (pids["api"], pids["api"]), ids
+    assert len({ids[n][0] for n in SERVICES if n != "api"}) == 1, ids
+    r = requests.get(own_stack.base_url + "/api/health", timeout=10)
+    assert r.status_code == 200, r.text
