@@ -18,7 +18,8 @@ import uuid
 import pytest
 import requests
 
-from pclib import CHECKOUT, assert_error, describe, free_port, unique_email, unique_name
+from pclib import (CHECKOUT, assert_error, describe, free_port, session_and_group, unique_email,
+                   unique_name)
 from test_ws_client import WS, check_message, run
 
 BIN_NAMES = {"pipechat-broker": "broker", "pipechat-api": "fcgi-api", "pipechat-ws": "ws-worker"}
@@ -142,9 +143,7 @@ def test_services_share_one_session_in_groups_of_their_own(hosted):
     ids = {}
     for name in ("broker", "ws", "web"):
         pid = _pid(hosted, name)
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        ids[name] = (int(fields[3]), int(fields[2]))
+        ids[name] = session_and_group(pid)
         assert ids[name][1] == pid, (name, ids)
     assert len({sid for sid, _ in ids.values()}) == 1, ids
 

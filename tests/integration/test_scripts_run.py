@@ -18,16 +18,9 @@ import time
 import pytest
 import requests
 
-from pclib import CHECKOUT, Stack
+from pclib import CHECKOUT, Stack, session_and_group
 
 SERVICES = ("db", "broker", "api", "ws", "web")
-
-
-def session_and_group(pid):
-    """(session id, process group id) of pid, from /proc/PID/stat."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[3]), int(fields[2])
 
 
 def stack_processes(var):

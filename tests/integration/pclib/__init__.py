@@ -9,7 +9,7 @@ The fixtures built on it live in tests/conftest.py; see tests/integration/README
 """
 
 from .stack import (CHECKOUT, Stack, StackError, children, free_port,
-                    random_address, PLAIN_ENV)
+                    random_address, session_and_group, PLAIN_ENV)
 from .http import (PCSession, User, make_client, make_user, unique_name,
                    unique_email, assert_error, assert_alive, assert_retry_after,
                    cookie_attrs, set_cookie_lines, describe, raw_http,
@@ -17,7 +17,8 @@ from .http import (PCSession, User, make_client, make_user, unique_name,
 from . import jwt
 
 __all__ = [
-    "CHECKOUT", "Stack", "StackError", "children", "free_port", "random_address", "PLAIN_ENV",
+    "CHECKOUT", "Stack", "StackError", "children", "free_port", "random_address",
+    "session_and_group", "PLAIN_ENV",
     "PCSession", "User", "make_client", "make_user", "unique_name", "unique_email",
     "assert_error", "assert_alive", "assert_retry_after", "cookie_attrs",
     "set_cookie_lines", "describe", "raw_http", "raw_status", "raw_json_body",

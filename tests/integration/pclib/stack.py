@@ -77,6 +77,12 @@ def _san_finding(path):
         return True
 
 
+def session_and_group(pid):
+    """(session id, process group id) of pid, from /proc/PID/stat."""
+    fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+    return int(fields[3]), int(fields[2])
+
+
 def children(pid):
     """Pids whose parent is pid (read from /proc)."""
     out = []
