@@ -347,13 +347,14 @@ def _num(v):
 
 def loadgen(mode, url, *, cookie=None, origin=None, n=1, senders=1, rate=100,
             duration=5, ready=None, room=0, expect_acks=False, k=100, timeout=120,
-            rooms=None, say=None):
+            rooms=None, say=None, window=1):
     """Runs the load generator to completion; returns the RESULT dict.
     rooms: connection i in rooms[i % len(rooms)] (--rooms); say: what each
-    connection sends at its 101 (--say)."""
+    connection sends at its 101 (--say); window: sends each sender keeps in
+    flight in ack mode (-w)."""
     cmd = [str(LOADGEN), mode, "-u", url, "-n", str(n), "-s", str(senders),
-           "-r", str(rate), "-d", str(duration), "-k", str(k), "-R", str(room),
-           "-T", str(timeout)]
+           "-w", str(window), "-r", str(rate), "-d", str(duration), "-k", str(k),
+           "-R", str(room), "-T", str(timeout)]
     if cookie:
         cmd += ["-c", cookie]
     if origin:

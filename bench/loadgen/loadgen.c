@@ -15,6 +15,8 @@
  *           expected = sent (an echo server).
  *   ack     -s closed-loop senders: each sends, waits for its ack, sends again,
  *           for -d seconds; figures are acks per second and ack latency.
+ *           -w W: each keeps W sends in flight (sends W, then one more per
+ *           ack or error), as a client that does not wait for each ack.
  *
  * --rooms ID,ID,...: connection i joins (URL ?room=) and sends to the i-th
  * room of the list (cycling), instead of -R and the URL's room for all.
@@ -42,7 +44,7 @@
 struct lg {
 	const char *mode;
 	struct ws_target t;
-	int n, k, senders, room, expect_acks;
+	int n, k, senders, window, room, expect_acks;
 	double rate, duration, timeout;
 	const char *ready;
 	const char *say; /* --say: sent at the 101; NULL: nothing */
@@ -59,6 +61,8 @@ struct lg {
 	uint32_t *alat; /* ack latencies, microseconds */
 	size_t nalat, capalat;
 	int measuring;
+	int sending;          /* ack mode: an ack is answered with the next send */
+	uint64_t acks_in_run; /* acks that came within the -d seconds */
 	uint64_t seq;
 };
 
@@ -126,7 +130,7 @@ lg_send_one(struct lg *g, struct ws_conn *c)
 	    c->idx, g->seq, now);
 	if (ws_send_text(c, buf, (size_t)n) == 0) {
 		g->sent++;
-		c->inflight = 1;
+		c->inflight++;
 		ws_flush(c);
 	}
 }
@@ -181,8 +185,8 @@ lg_on_text(struct ws_conn *c, const char *d, size_t len, void *arg)
 		p = memmem(d, len, "\"client_id\":\"k", 14);
 		if (p != NULL && sscanf(p + 14, "%*d_%llu_%lld", &seq, &tt) == 2)
 			lg_push(&g->alat, &g->nalat, &g->capalat, (uint32_t)((now - tt) / 1000));
-		c->inflight = 0;
-		if (strcmp(g->mode, "ack") == 0)
+		c->inflight--;
+		if (g->sending)
 			lg_send_one(g, c);
 		return;
 	}
@@ -193,8 +197,8 @@ lg_on_text(struct ws_conn *c, const char *d, size_t len, void *arg)
 	if (memmem(d, len, "\"type\":\"error\"", 14) != NULL) {
 		if (g->errors++ < 5)
 			fprintf(stderr, "loadgen: %.*s\n", (int)(len > 300 ? 300 : len), d);
-		c->inflight = 0;
-		if (strcmp(g->mode, "ack") == 0 && g->errors < 1000)
+		c->inflight--;
+		if (g->sending && g->errors < 1000)
 			lg_send_one(g, c);
 	}
 }
@@ -308,7 +312,7 @@ lg_usage(void)
 {
 	fprintf(stderr,
 	    "usage: loadgen idle|fanout|ack -u ws://127.0.0.1:PORT/ws?room=ID [-c COOKIE]\n"
-	    "  [-o ORIGIN] [-n CONNS] [-k PARALLEL] [-s SENDERS] [-r RATE] [-d SECS]\n"
+	    "  [-o ORIGIN] [-n CONNS] [-k PARALLEL] [-s SENDERS] [-w WINDOW] [-r RATE] [-d SECS]\n"
 	    "  [-R ROOM | --rooms ID,ID,...] [--ready TEXT] [--say TEXT] [--expect-acks]\n"
 	    "  [-T TIMEOUT]\n");
 	exit(2);
@@ -325,6 +329,7 @@ lg_args(struct lg *g, int argc, char **argv)
 	g->n = 1;
 	g->k = 100;
 	g->senders = 1;
+	g->window = 1;
 	g->rate = 100;
 	g->duration = 5;
 	g->timeout = 120;
@@ -352,6 +357,8 @@ lg_args(struct lg *g, int argc, char **argv)
 			g->k = atoi(v);
 		} else if (strcmp(a, "-s") == 0) {
 			g->senders = atoi(v);
+		} else if (strcmp(a, "-w") == 0) {
+			g->window = atoi(v);
 		} else if (strcmp(a, "-r") == 0) {
 			g->rate = atof(v);
 		} else if (strcmp(a, "-d") == 0) {
@@ -370,7 +377,8 @@ lg_args(struct lg *g, int argc, char **argv)
 			lg_usage();
 		}
 	}
-	if (g->t.port == 0 || g->n < 1 || g->k < 1 || g->senders < 1 || g->senders > g->n)
+	if (g->t.port == 0 || g->n < 1 || g->k < 1 || g->senders < 1 || g->senders > g->n ||
+	    g->window < 1 || g->window > 256)
 		lg_usage();
 }
 
@@ -416,9 +424,11 @@ lg_load(struct lg *g)
 	g->measuring = 1;
 	start = ws_now_ns();
 	end = start + (int64_t)(g->duration * 1e9);
-	if (strcmp(g->mode, "ack") == 0)
-		for (i = 0; i < g->senders; i++)
-			lg_send_one(g, &g->c[i]);
+	if (strcmp(g->mode, "ack") == 0) {
+		g->sending = 1;
+		for (i = 0; i < g->senders * g->window; i++)
+			lg_send_one(g, &g->c[i % g->senders]);
+	}
 	while ((now = ws_now_ns()) < end) {
 		if (strcmp(g->mode, "fanout") == 0) {
 			due = (uint64_t)((now - start) / 1e9 * g->rate);
@@ -435,6 +445,10 @@ lg_load(struct lg *g)
 		lg_poll(g, 1);
 	}
 	elapsed = (ws_now_ns() - start) / 1e9;
+	/* acks/s counts what came within the time; the sends still in flight
+	 * are answered below, and none follows them. */
+	g->acks_in_run = g->acks;
+	g->sending = 0;
 	/* Drain: until everything expected arrived, or 3 s without progress. */
 	last_progress = ws_now_ns();
 	for (;;) {
@@ -451,7 +465,8 @@ lg_load(struct lg *g)
 			break;
 	}
 	if (strcmp(g->mode, "ack") == 0) /* acks still in flight at the end */
-		for (i = 0; i < 200; i++)
+		for (end = ws_now_ns() + 2000000000LL;
+		     g->acks + g->errors < g->sent && ws_now_ns() < end;)
 			lg_poll(g, 10);
 	cpu_s = lg_cpu() - cpu0;
 	expected = g->expect_acks ? g->acks * (uint64_t)g->n : g->sent;
@@ -464,7 +479,7 @@ lg_load(struct lg *g)
 	    " ack_max_ms=%.3f cpu_s=%.3f cpu_pct=%.1f\n",
 	    g->n, g->senders, elapsed, g->sent, g->acks, g->deliveries, expected,
 	    (int64_t)expected - (int64_t)g->deliveries, g->gaps, g->errors, g->closed_n,
-	    g->sent / elapsed, g->acks / elapsed, g->deliveries / elapsed,
+	    g->sent / elapsed, g->acks_in_run / elapsed, g->deliveries / elapsed,
 	    lg_pct(g->lat, g->nlat, 0.5), lg_pct(g->lat, g->nlat, 0.99),
 	    lg_pct(g->lat, g->nlat, 1.0), lg_pct(g->alat, g->nalat, 0.5),
 	    lg_pct(g->alat, g->nalat, 0.99), lg_pct(g->alat, g->nalat, 1.0), cpu_s,
