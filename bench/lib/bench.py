@@ -35,9 +35,18 @@ def say(msg):
     print("bench: %s" % msg, file=sys.stderr, flush=True)
 
 
+def install_tools():
+    """Installs what only the benchmarks use (PIPECHAT_BENCH_PACKAGES in
+    scripts/lib/deps.sh: wrk), when missing."""
+    subprocess.run(["bash", "-c", '. "$1/scripts/lib/common.sh" && . "$1/scripts/lib/deps.sh" '
+                    '&& deps_install "$PIPECHAT_BENCH_PACKAGES"', "bash", str(CHECKOUT)],
+                   check=True)
+
+
 def build():
-    """Builds the three programs (unless PIPECHAT_SKIP_BUILD=1) and the load
-    generator into BUILD."""
+    """Installs the benchmarks' own tools, builds the three programs (unless
+    PIPECHAT_SKIP_BUILD=1) and the load generator into BUILD."""
+    install_tools()
     if os.environ.get("PIPECHAT_SKIP_BUILD") != "1":
         say("building in %s" % BUILD)
         subprocess.run(["cmake", "-S", str(CHECKOUT), "-B", str(BUILD),

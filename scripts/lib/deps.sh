@@ -17,6 +17,10 @@ nodejs"
 PIPECHAT_CONTAINER_PACKAGES="podman podman-compose runc debootstrap uidmap slirp4netns
 fuse-overlayfs containernetworking-plugins netavark aardvark-dns catatonit"
 
+# Only for the benchmarks (bench/): wrk for bench/api. bench/lib/bench.py
+# installs them before a run; scripts/run and scripts/test never do.
+PIPECHAT_BENCH_PACKAGES="wrk"
+
 # deps_missing [LIST]: the packages of LIST (default PIPECHAT_PACKAGES) not installed.
 deps_missing() {
 	local p missing=""
