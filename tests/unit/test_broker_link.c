@@ -5,8 +5,9 @@
  * Over ipc:// (a scratch directory) the broker serves it without libnng
  * (splisten.h), so this is also the check that NNG's own dialer and
  * splisten agree on the bytes: everything queued goes at once, batched, in
- * order, never asking for credit, and a worker that stops reading is cut
- * off at queue_max. Over tcp:// (libnng's listener, as for workers on other
+ * order, never asking for credit; and a worker that stops reading (a raw
+ * Unix socket, for the reason given at that test) is cut off at queue_max.
+ * Over tcp:// (libnng's listener, as for workers on other
  * machines) the credit flow control holds: at most LINK_WINDOW NNG messages
  * are on their way, sent at once (no timer), the one that fills the window
  * asks for a CREDIT, nothing more goes until link_credit, and then
@@ -279,45 +280,19 @@ test_ipc_sends_at_once_without_credit(void **state)
 	assert_true(worker_idle(e, 50));
 }
 
-static void
-test_ipc_worker_that_stops_reading_is_cut_off(void **state)
-{
-	struct env *e = *state;
-	int64_t now = pc_clock_mono_ms() * 1000, i;
-
-	/* the worker reads nothing: socket buffers, then queue_max (1 MiB)
-	 * of the link's own, then the pipe is closed */
-	link_set_batch(e->pipe, 1);
-	for (i = 0; i < 200000 && link_alive(e->pipe); i++) {
-		queue_tick(e, i + 1);
-		if (i % 1000 == 0) {
-			(void)link_flush(now);
-			link_io();
-		}
-	}
-	(void)link_flush(now);
-	assert_false(link_alive(e->pipe));
-}
-
-/* A raw Unix-socket peer (what libnng never sends): its greeting, then a
- * frame of message type 2. The broker closes that pipe alone, reports it
- * gone, and still serves the libnng worker of the fixture. */
-static void
-test_ipc_bad_frame_closes_that_pipe_only(void **state)
+/* A raw Unix-socket peer of the broker's workers socket (non-blocking),
+ * greeted as PAIR1 greets: the broker's loop runs here until its greeting
+ * came back. */
+static int
+raw_connect(struct env *e)
 {
 	static const unsigned char greet[8] = {0, 'S', 'P', 0, 0, 0x11, 0, 0};
-	static const unsigned char bad[13] = {2, 0, 0, 0, 0, 0, 0,
-	                                      0, 4, 0, 0, 0, 1};
-	struct env *e = *state;
-	struct sockaddr_un sun;
 	unsigned char got[8];
-	size_t n = 0;
-	ssize_t r;
+	struct sockaddr_un sun;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	int64_t end = pc_clock_mono_ms() + 3000;
-	unsigned before = removed;
-	nng_msg *m;
-	uint32_t pipe;
+	size_t n = 0;
+	ssize_t r;
 
 	assert_true(fd >= 0);
 	memset(&sun, 0, sizeof(sun));
@@ -337,6 +312,95 @@ test_ipc_bad_frame_closes_that_pipe_only(void **state)
 			usleep(1000);
 	}
 	assert_memory_equal(got, greet, sizeof(greet));
+	return fd;
+}
+
+/* A worker stand-in without libnng: raw_connect, then one PING in NNG's
+ * IPC framing (type 1, a 64-bit length, the hop count, the wire header),
+ * so that the pipe is known. Returns the socket and the pipe's id. */
+static int
+raw_worker(struct env *e, uint32_t *pipe)
+{
+	unsigned char frame[1 + 8 + 4 + PC_WIRE_HDR_LEN];
+	struct pc_wire_hdr h;
+	int fd = raw_connect(e);
+	int64_t end = pc_clock_mono_ms() + 3000;
+	uint64_t len = 4 + PC_WIRE_HDR_LEN;
+	size_t i;
+	nng_msg *m;
+
+	frame[0] = 1;
+	for (i = 0; i < 8; i++)
+		frame[1 + i] = (unsigned char)(len >> (56 - 8 * i));
+	memcpy(frame + 9, "\0\0\0\1", 4);
+	memset(&h, 0, sizeof(h));
+	h.version = PC_WIRE_VERSION;
+	h.type = PC_WIRE_PING;
+	pc_wire_pack(&h, frame + 13);
+	assert_int_equal(write(fd, frame, sizeof(frame)),
+	                 (ssize_t)sizeof(frame));
+	while (link_recv_worker(&m, pipe) != PC_OK || *pipe == e->pipe) {
+		assert_true(pc_clock_mono_ms() < end);
+		link_io();
+		usleep(1000);
+	}
+	nng_msg_free(m);
+	assert_true(link_alive(*pipe));
+	return fd;
+}
+
+/* A worker that reads nothing: its socket buffers fill, then queue_max
+ * (1 MiB) of the link's own, then the broker closes the pipe. The worker
+ * is a raw socket: libnng 1.5.2's nng_close of a PAIR1 dialer whose pipe
+ * the broker closed while it held unread messages now and then never
+ * returns (its reaper waits on the pipe's aio in pair1_pipe_stop; seen in
+ * one CI run and about 1 in 30 runs of this test on a loaded machine),
+ * which is the test's stand-in hanging, not the broker. */
+static void
+test_ipc_worker_that_stops_reading_is_cut_off(void **state)
+{
+	struct env *e = *state;
+	int64_t now = pc_clock_mono_ms() * 1000, i;
+	uint32_t pipe;
+	int fd = raw_worker(e, &pipe);
+	struct pc_wire_hdr h;
+
+	link_set_batch(pipe, 1);
+	memset(&h, 0, sizeof(h));
+	h.version = PC_WIRE_VERSION;
+	h.type = PC_WIRE_TICK;
+	h.room = 7;
+	for (i = 0; i < 200000 && link_alive(pipe); i++) {
+		h.seq = i + 1;
+		link_send(pipe, &h, NULL);
+		if (i % 1000 == 0) {
+			(void)link_flush(now);
+			link_io();
+		}
+	}
+	(void)link_flush(now);
+	assert_false(link_alive(pipe));
+	assert_true(link_alive(e->pipe)); /* the fixture's worker is served */
+	close(fd);
+}
+
+/* A raw Unix-socket peer (what libnng never sends): its greeting, then a
+ * frame of message type 2. The broker closes that pipe alone, reports it
+ * gone, and still serves the libnng worker of the fixture. */
+static void
+test_ipc_bad_frame_closes_that_pipe_only(void **state)
+{
+	static const unsigned char bad[13] = {2, 0, 0, 0, 0, 0, 0,
+	                                      0, 4, 0, 0, 0, 1};
+	struct env *e = *state;
+	unsigned char got[8];
+	ssize_t r;
+	int fd = raw_connect(e);
+	int64_t end = pc_clock_mono_ms() + 3000;
+	unsigned before = removed;
+	nng_msg *m;
+	uint32_t pipe;
+
 	assert_int_equal(write(fd, bad, sizeof(bad)), (ssize_t)sizeof(bad));
 	while (removed == before) {
 		assert_true(pc_clock_mono_ms() < end);
