@@ -12,23 +12,20 @@ import time
 from pclib import CHECKOUT, free_port
 
 
-def test_brokerload_builds_against_common():
-    with tempfile.TemporaryDirectory() as out:
-        p = subprocess.run(["make", "-s", "-C", str(CHECKOUT / "bench" / "loadgen"),
-                            "OUT=" + out, out + "/brokerload"],
-                           capture_output=True, text=True, timeout=300)
-        assert p.returncode == 0, p.stdout + p.stderr
-        usage = subprocess.run([out + "/brokerload"], capture_output=True, text=True,
-                               timeout=30)
-        assert usage.returncode == 2 and "usage: brokerload" in usage.stderr
-
-
-def _loadgen(out):
+def _build(out, tool):
+    """bench/loadgen's TOOL built into the folder out; its path."""
     p = subprocess.run(["make", "-s", "-C", str(CHECKOUT / "bench" / "loadgen"),
-                        "OUT=" + out, out + "/loadgen"],
+                        "OUT=" + out, out + "/" + tool],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
-    return out + "/loadgen"
+    return out + "/" + tool
+
+
+def test_brokerload_builds_against_common():
+    with tempfile.TemporaryDirectory() as out:
+        usage = subprocess.run([_build(out, "brokerload")], capture_output=True, text=True,
+                               timeout=30)
+        assert usage.returncode == 2 and "usage: brokerload" in usage.stderr
 
 
 def test_loadgen_window_keeps_several_sends_in_flight():
@@ -37,7 +34,7 @@ def test_loadgen_window_keeps_several_sends_in_flight():
     answered, none is an error, and a window past the worker's 256 pending
     sends is refused."""
     with tempfile.TemporaryDirectory() as out:
-        loadgen = _loadgen(out)
+        loadgen = _build(out, "loadgen")
         port = free_port()
         echo = subprocess.Popen(["websocketd", "--address=127.0.0.1", "--port=%d" % port,
                                  "sed", "-u", 's/"type":"send"/"type":"ack"/'],
