@@ -130,7 +130,6 @@ lg_send_one(struct lg *g, struct ws_conn *c)
 	    c->idx, g->seq, now);
 	if (ws_send_text(c, buf, (size_t)n) == 0) {
 		g->sent++;
-		c->inflight++;
 		ws_flush(c);
 	}
 }
@@ -185,7 +184,6 @@ lg_on_text(struct ws_conn *c, const char *d, size_t len, void *arg)
 		p = memmem(d, len, "\"client_id\":\"k", 14);
 		if (p != NULL && sscanf(p + 14, "%*d_%llu_%lld", &seq, &tt) == 2)
 			lg_push(&g->alat, &g->nalat, &g->capalat, (uint32_t)((now - tt) / 1000));
-		c->inflight--;
 		if (g->sending)
 			lg_send_one(g, c);
 		return;
@@ -197,7 +195,6 @@ lg_on_text(struct ws_conn *c, const char *d, size_t len, void *arg)
 	if (memmem(d, len, "\"type\":\"error\"", 14) != NULL) {
 		if (g->errors++ < 5)
 			fprintf(stderr, "loadgen: %.*s\n", (int)(len > 300 ? 300 : len), d);
-		c->inflight--;
 		if (g->sending && g->errors < 1000)
 			lg_send_one(g, c);
 	}

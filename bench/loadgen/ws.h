@@ -34,7 +34,6 @@ struct ws_conn {
 	size_t msglen, msgcap;
 	int64_t t_start;  /* monotonic ns at connect() */
 	int ready;        /* the caller's flag (e.g. "joined" seen) */
-	int inflight;     /* ack mode: sends awaiting their ack */
 	uint64_t sent;
 };
 
