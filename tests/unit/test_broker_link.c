@@ -5,8 +5,9 @@
  * Over ipc:// (a scratch directory) the broker serves it without libnng
  * (splisten.h), so this is also the check that NNG's own dialer and
  * splisten agree on the bytes: everything queued goes at once, batched, in
- * order, never asking for credit; and a worker that stops reading (a raw
- * Unix socket, for the reason given at that test) is cut off at queue_max.
+ * order, never asking for credit; and a worker that stops reading (the
+ * workers' own splink, for the reason given at that test) is cut off at
+ * queue_max.
  * Over tcp:// (libnng's listener, as for workers on other
  * machines) the credit flow control holds: at most LINK_WINDOW NNG messages
  * are on their way, sent at once (no timer), the one that fills the window
@@ -34,6 +35,7 @@
 
 #include "clock.h"
 #include "link.h"
+#include "splink.h"
 #include "test_port.h"
 #include "wire.h"
 
@@ -315,30 +317,39 @@ raw_connect(struct env *e)
 	return fd;
 }
 
-/* A worker stand-in without libnng: raw_connect, then one PING in NNG's
- * IPC framing (type 1, a 64-bit length, the hop count, the wire header),
- * so that the pipe is known. Returns the socket and the pipe's id. */
-static int
-raw_worker(struct env *e, uint32_t *pipe)
+/* A worker stand-in without libnng: the workers' own link (common/splink.h)
+ * dialled to the broker's workers socket, and one PING through it, so that
+ * the pipe is known. Fills *l and the pipe's id. */
+static void
+splink_worker(struct env *e, struct splink *l, uint32_t *pipe)
 {
-	unsigned char frame[1 + 8 + 4 + PC_WIRE_HDR_LEN];
+	char path[SPLINK_PATH_MAX];
+	unsigned char hdr[PC_WIRE_HDR_LEN];
 	struct pc_wire_hdr h;
-	int fd = raw_connect(e);
+	struct pollfd pfd;
 	int64_t end = pc_clock_mono_ms() + 3000;
-	uint64_t len = 4 + PC_WIRE_HDR_LEN;
-	size_t i;
+	int went = 0, came = 0;
 	nng_msg *m;
 
-	frame[0] = 1;
-	for (i = 0; i < 8; i++)
-		frame[1 + i] = (unsigned char)(len >> (56 - 8 * i));
-	memcpy(frame + 9, "\0\0\0\1", 4);
+	snprintf(path, sizeof(path), "%s/workers", e->dir);
+	assert_int_equal(
+	        splink_open(l, path, PC_WIRE_MAX, 1 << 20, pc_clock_mono_ms()),
+	        PC_OK);
+	while (!came) {
+		assert_true(pc_clock_mono_ms() < end);
+		link_io();
+		link_events();
+		splink_pollfd(l, &pfd);
+		(void)poll(&pfd, 1, 1);
+		splink_io(l, &pfd, pc_clock_mono_ms());
+		splink_events(l, &went, &came);
+		assert_false(went);
+	}
 	memset(&h, 0, sizeof(h));
 	h.version = PC_WIRE_VERSION;
 	h.type = PC_WIRE_PING;
-	pc_wire_pack(&h, frame + 13);
-	assert_int_equal(write(fd, frame, sizeof(frame)),
-	                 (ssize_t)sizeof(frame));
+	pc_wire_pack(&h, hdr);
+	assert_int_equal(splink_send(l, hdr, sizeof(hdr), NULL, 0, 0), PC_OK);
 	while (link_recv_worker(&m, pipe) != PC_OK || *pipe == e->pipe) {
 		assert_true(pc_clock_mono_ms() < end);
 		link_io();
@@ -346,24 +357,25 @@ raw_worker(struct env *e, uint32_t *pipe)
 	}
 	nng_msg_free(m);
 	assert_true(link_alive(*pipe));
-	return fd;
 }
 
 /* A worker that reads nothing: its socket buffers fill, then queue_max
  * (1 MiB) of the link's own, then the broker closes the pipe. The worker
- * is a raw socket: libnng 1.5.2's nng_close of a PAIR1 dialer whose pipe
- * the broker closed while it held unread messages now and then never
- * returns (its reaper waits on the pipe's aio in pair1_pipe_stop; seen in
- * one CI run and about 1 in 30 runs of this test on a loaded machine),
- * which is the test's stand-in hanging, not the broker. */
+ * is splink, the workers' own link, never read. Not libnng: 1.5.2's
+ * nng_close of a PAIR1 dialer whose pipe the broker closed while it held
+ * unread messages now and then never returns (its reaper waits on the
+ * pipe's aio in pair1_pipe_stop; seen in one CI run and about 1 in 30 runs
+ * of this test on a loaded machine): the stand-in hung, not the broker. */
 static void
 test_ipc_worker_that_stops_reading_is_cut_off(void **state)
 {
 	struct env *e = *state;
 	int64_t now = pc_clock_mono_ms() * 1000, i;
 	uint32_t pipe;
-	int fd = raw_worker(e, &pipe);
+	struct splink l;
 	struct pc_wire_hdr h;
+
+	splink_worker(e, &l, &pipe);
 
 	link_set_batch(pipe, 1);
 	memset(&h, 0, sizeof(h));
@@ -381,7 +393,7 @@ test_ipc_worker_that_stops_reading_is_cut_off(void **state)
 	(void)link_flush(now);
 	assert_false(link_alive(pipe));
 	assert_true(link_alive(e->pipe)); /* the fixture's worker is served */
-	close(fd);
+	splink_close(&l);
 }
 
 /* A raw Unix-socket peer (what libnng never sends): its greeting, then a
