@@ -525,11 +525,26 @@ def parse_args(ap):
     return a
 
 
+def ws_sched():
+    """The stack's PIPECHAT_WS_SCHED (scripts/lib/stack.sh: batch unless the
+    environment says other)."""
+    return os.environ.get("PIPECHAT_WS_SCHED", "batch")
+
+
+def websocketd(*args):
+    """The command line of a reference websocketd with ARGS, under the
+    stack's scheduling policy (ws_sched), so that a reference differs from
+    pipechat's websocketd only in the program it runs."""
+    return (["chrt", "--batch", "0"] if ws_sched() == "batch" else []) + ["websocketd", *args]
+
+
 def print_settings(extra=""):
     print("settings raised for the benchmark: %s%s" % (
         " ".join("%s=%s" % kv for kv in RAISED.items() if kv[0] != "PIPECHAT_LOG_LEVEL"), extra))
     print("machine: %d cores, load average %s (figures from a shared, busy machine are noisy)" % (
         os.cpu_count(), " ".join(Path("/proc/loadavg").read_text().split()[:3])))
+    print("websocketd, its workers and the references' websocketd: PIPECHAT_WS_SCHED=%s"
+          " (docs/deploy.md, \"Scheduling policy\")" % ws_sched())
     ag = autogroup()
     if ag is not None:
         print("scheduler: kernel.sched_autogroup_enabled=%s%s" % (

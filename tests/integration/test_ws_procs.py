@@ -3,7 +3,8 @@
 together as the service `ws`; and a burst of clients that hang up while
 their workers are still dialling leaves the broker answering the next ones
 (NNG 1.5.2 stopped accepting after such a hang-up: nanomsg/nng#1518, patched
-in the NNG that scripts/lib/nng.sh builds).
+in the NNG that scripts/lib/nng.sh builds); and websocketd with its workers
+runs SCHED_BATCH unless PIPECHAT_WS_SCHED=other.
 
 One extra stack with two websocketd. Not for: how many sockets fit or how
 fast they open (bench/sockets).
@@ -22,7 +23,9 @@ from test_hardening_audit import hello_ws
 from test_hardening_sandbox import build_dir, sanitized
 from test_ws_client import make_room, run
 
-PROCS_ENV = {"PIPECHAT_WS_PROCS": "2"}
+# Also the switch back to the kernel's default scheduling policy, so that
+# one extra stack covers both.
+PROCS_ENV = {"PIPECHAT_WS_PROCS": "2", "PIPECHAT_WS_SCHED": "other"}
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +69,45 @@ def test_default_is_one_websocketd(stack, new_user):
         s = await hello_ws(stack, u)
         try:
             assert stack.workers(), "no worker under any websocketd"
+        finally:
+            await s.close()
+
+    run(go())
+
+
+def test_websocketd_and_its_workers_run_sched_batch(stack, new_user):
+    """PIPECHAT_WS_SCHED=batch (the default): websocketd runs SCHED_BATCH,
+    and so does every worker it starts (they inherit it): a woken worker
+    does not preempt the broker's fan-out (docs/deploy.md, "Scheduling
+    policy"). The rest of the stack keeps the kernel's default."""
+    u = new_user()
+
+    async def go():
+        s = await hello_ws(stack, u)
+        try:
+            for pid in stack.ws_pids():
+                assert os.sched_getscheduler(pid) == os.SCHED_BATCH, pid
+            workers = stack.workers()
+            assert workers, "no worker under any websocketd"
+            for pid in workers:
+                assert os.sched_getscheduler(pid) == os.SCHED_BATCH, pid
+            for name in ("broker", "web"):
+                assert os.sched_getscheduler(stack.pid(name)) == os.SCHED_OTHER, name
+        finally:
+            await s.close()
+
+    run(go())
+
+
+def test_ws_sched_other_is_the_kernels_default(procs_stack, new_user):
+    st = procs_stack
+    u = new_user(stack=st)
+
+    async def go():
+        s = await hello_ws(st, u)
+        try:
+            for pid in st.ws_pids() + st.workers():
+                assert os.sched_getscheduler(pid) == os.SCHED_OTHER, pid
         finally:
             await s.close()
 
