@@ -110,8 +110,9 @@ class Stack:
             # broker's commit histogram (Stack.commits).
             "PIPECHAT_METRICS_TOKEN": uuid.uuid4().hex + uuid.uuid4().hex,
         })
-        if os.environ.get("PIPECHAT_WEB"):
-            env["PIPECHAT_WEB"] = os.environ["PIPECHAT_WEB"]
+        for k in ("PIPECHAT_WEB", "PIPECHAT_WS_SCHED"):  # what a benchmark may vary
+            if os.environ.get(k):
+                env[k] = os.environ[k]
         env.update(settings or {})
         self.env = env
         self.started = False
