@@ -300,16 +300,13 @@ pc_ws_ports() {
 # each on its port with its share of PIPECHAT_MAX_WORKERS, under the policy
 # of pc_ws_sched.
 svc_start_ws() {
-	local max n per name port i
+	local max n per name port i policy
 	local -a names ports sched=()
 	max=$(pc_ws_max_workers) || return 1
 	n=$(pc_ws_procs) || return 1
 	per=$(((max + n - 1) / n))
-	case $(pc_ws_sched) in
-	batch) sched=(chrt --batch 0) ;;
-	other) ;;
-	*) return 1 ;;
-	esac
+	policy=$(pc_ws_sched) || return 1
+	[ "$policy" = other ] || sched=(chrt --batch 0)
 	mapfile -t names < <(pc_ws_names)
 	mapfile -t ports < <(pc_ws_ports)
 	for ((i = 0; i < n; i++)); do
