@@ -178,6 +178,23 @@ def test_account_and_websocket_through_it(hosted):
     run(scenario())
 
 
+def test_a_bad_ws_sched_is_refused_before_anything_starts(hosted):
+    """PIPECHAT_WS_SCHED is batch or other: run start refuses anything else
+    with its name before it stops or starts a service, so the running
+    instance goes on answering."""
+    assert hosted.start.returncode == 0, hosted.logs()
+    before = _as_user(hosted.user, [hosted.script, "status"], hosted.env).stdout
+    assert before.count("running") == 3, before
+    p = _as_user(hosted.user, [hosted.script, "start"],
+                 dict(hosted.env, PIPECHAT_WS_SCHED="fifo"))
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "PIPECHAT_WS_SCHED=fifo: want batch or other" in p.stderr, p.stderr
+    after = _as_user(hosted.user, [hosted.script, "status"], hosted.env).stdout
+    assert after == before, (before, after)
+    r = requests.get(hosted.base_url + "/api/health", timeout=10)
+    assert r.status_code == 200, r.text
+
+
 def test_run_status_then_stop_ends_every_process(hosted):
     assert hosted.start.returncode == 0, hosted.logs()
     p = _as_user(hosted.user, [hosted.script, "status"], hosted.env)

@@ -163,3 +163,18 @@ def test_a_service_restarted_alone_gets_a_session_of_its_own(own_stack):
     assert len({ids[n][0] for n in SERVICES if n != "api"}) == 1, ids
     r = requests.get(own_stack.base_url + "/api/health", timeout=10)
     assert r.status_code == 200, r.text
+
+
+def test_a_bad_ws_sched_stops_the_start_and_what_started():
+    """PIPECHAT_WS_SCHED is batch or other (docs/deploy.md, "Scheduling
+    policy"): anything else is refused with its name, scripts/run fails, and
+    nothing it started stays running."""
+    st = Stack({"PIPECHAT_WS_SCHED": "fifo"})
+    try:
+        p = st.script("run", "--detach", timeout=180, check=False)
+        assert p.returncode not in (0, None), p.stdout
+        assert "PIPECHAT_WS_SCHED=fifo: want batch or other" in p.stdout, p.stdout
+        assert wait_gone(st.var) == [], p.stdout
+    finally:
+        st.stop()
+        subprocess.run(["rm", "-rf", str(st.scratch)])
