@@ -52,7 +52,8 @@ enum pc_wire_type {
 	PC_WIRE_OK,          /* a request done; no payload */
 	PC_WIRE_ERROR,       /* payload: the finished error frame line */
 	PC_WIRE_JOINED,      /* room, seq = last_seq; payload: joined frame line */
-	PC_WIRE_ACK,         /* room, seq; payload: ack frame line */
+	PC_WIRE_ACK,         /* room, seq, arg = the message's id (for the
+	                      * worker's audit line); payload: ack frame line */
 	PC_WIRE_MSG,         /* room, seq; payload: message frame line */
 	PC_WIRE_GAP,         /* room, seq = from, arg = to; payload: gap frame line */
 	PC_WIRE_FETCHED,     /* end of a FETCH reply */

@@ -230,7 +230,7 @@ test_connection_writes_its_events(void **state)
 	assert_int_equal(ws_conn_send(&f->c, 5, "secret body", 11, "c-1"),
 	                 PC_OK);
 	r = fake_expect_req(f, PC_WIRE_SEND, 5);
-	fake_broker(f, PC_WIRE_ACK, r->h.req_id, 5, 41, 0,
+	fake_broker(f, PC_WIRE_ACK, r->h.req_id, 5, 41, 901,
 	            "{\"type\":\"ack\",\"client_id\":\"c-1\",\"id\":901,"
 	            "\"room\":5,\"seq\":41,\"created_at\":\"x\"}");
 	/* Refused by the worker, then by the broker. */
