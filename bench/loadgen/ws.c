@@ -116,7 +116,7 @@ ws_open(struct ws_conn *c, const struct ws_target *t, int epfd)
 		goto fail;
 	c->state = WS_CONNECTING;
 	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 	ev.data.ptr = c;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
 		goto fail;
@@ -270,11 +270,11 @@ ws_parse_frames(struct ws_conn *c, size_t off, ws_on_text cb, void *arg)
 }
 
 int
-ws_read(struct ws_conn *c, ws_on_text cb, void *arg)
+ws_read(struct ws_conn *c, ws_on_text cb, void *arg, int drain)
 {
 	ssize_t n, used;
 	size_t off;
-	int rc;
+	int rc, empty;
 
 	for (;;) {
 		if (ws_reserve(&c->in, &c->incap, c->inlen + WS_READ_CHUNK) != 0)
@@ -287,20 +287,26 @@ ws_read(struct ws_conn *c, ws_on_text cb, void *arg)
 				break;
 			goto closed;
 		}
+		empty = !drain && n < WS_READ_CHUNK;
 		c->inlen += (size_t)n;
 		off = 0;
 		if (c->state != WS_OPEN) {
 			rc = ws_parse_upgrade(c, cb, arg, &off);
 			if (rc < 0)
 				goto closed;
-			if (rc > 0)
+			if (rc > 0) {
+				if (empty)
+					break;
 				continue;
+			}
 		}
 		used = ws_parse_frames(c, off, cb, arg);
 		if (used < 0)
 			goto closed;
 		memmove(c->in, c->in + used, c->inlen - (size_t)used);
 		c->inlen -= (size_t)used;
+		if (empty)
+			break;
 	}
 	if (c->outlen > 0 && ws_flush(c) != 0)
 		goto closed;

@@ -42,7 +42,8 @@ struct ws_conn {
 int ws_parse_url(const char *url, struct ws_target *t);
 
 /* Starts a non-blocking connect and queues the upgrade request; registers
- * c->fd with epfd (EPOLLIN|EPOLLOUT, data.ptr = c). 0 or -1 (errno). */
+ * c->fd with epfd (EPOLLIN|EPOLLOUT|EPOLLRDHUP, edge-triggered, data.ptr
+ * = c). 0 or -1 (errno). */
 int ws_open(struct ws_conn *c, const struct ws_target *t, int epfd);
 
 /* Queues one masked text frame holding data[0..len). 0 or -1. */
@@ -56,8 +57,13 @@ typedef void (*ws_on_text)(struct ws_conn *c, const char *data, size_t len, void
 
 /* Reads what is there and hands every complete text message to cb. Returns
  * 0, or -1 when the connection closed or failed (c->state is WS_CLOSED).
- * The upgrade's 101 moves c to WS_OPEN and calls cb with data NULL, len 0. */
-int ws_read(struct ws_conn *c, ws_on_text cb, void *arg);
+ * The upgrade's 101 moves c to WS_OPEN and calls cb with data NULL, len 0.
+ * A read shorter than asked emptied the socket, and the edge-triggered
+ * registration reports the next bytes, so it stops there (one recv per
+ * wake-up, not a second one for EAGAIN) unless drain is set: the peer's
+ * close (EPOLLRDHUP, EPOLLHUP, EPOLLERR) brings no further edge, so then
+ * it reads on to the end. */
+int ws_read(struct ws_conn *c, ws_on_text cb, void *arg, int drain);
 
 /* Closes the descriptor and frees the buffers (c stays zeroed, fd -1). */
 void ws_close(struct ws_conn *c);
