@@ -52,7 +52,7 @@ RUN printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbi
 COPY --from=build /out/ /usr/lib/pipechat/
 COPY www /usr/share/pipechat/www
 COPY deploy/lighttpd /etc/pipechat/lighttpd
-COPY deploy/container/pipechat-entrypoint deploy/container/healthcheck /usr/lib/pipechat/
+COPY deploy/container/pipechat-entrypoint deploy/container/healthcheck scripts/lib/ws-sched /usr/lib/pipechat/
 ENV LANG=C.UTF-8
 USER pipechat
 WORKDIR /

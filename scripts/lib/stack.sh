@@ -234,25 +234,20 @@ pc_ws_procs() {
 	echo "$((10#$v))"
 }
 
-# pc_ws_sched: PIPECHAT_WS_SCHED from the stack's settings: the scheduling
-# policy of every websocketd and so of its workers, which inherit it:
-# "batch" (the default) or "other" (the kernel's default). A SCHED_BATCH
-# task that wakes does not preempt the one running; it waits until that one
-# sleeps or its slice ends. So a broker batch's copies go out before the
-# workers run, and websocketd reads the lines of many workers per wake-up,
-# where each worker would otherwise preempt the broker, and websocketd each
-# worker, one message at a time: 25% less CPU per acknowledged message
-# (bench/README.md, "Session 13"). Unprivileged (chrt --batch 0).
+# pc_ws_sched: PIPECHAT_WS_SCHED from the stack's settings ("batch", the
+# default, or "other"), checked by scripts/lib/ws-sched, which starts every
+# websocketd under it; its workers inherit it. A SCHED_BATCH task that wakes
+# does not preempt the one running; it waits until that one sleeps or its
+# slice ends. So a broker batch's copies go out before the workers run, and
+# websocketd reads the lines of many workers per wake-up, where each worker
+# would otherwise preempt the broker, and websocketd each worker, one
+# message at a time: 25% less CPU per acknowledged message (bench/README.md,
+# "Session 13").
 pc_ws_sched() {
 	local v
 	v=$(pc_ws_setting PIPECHAT_WS_SCHED batch)
-	case $v in
-	batch | other) echo "$v" ;;
-	*)
-		pc_warn "PIPECHAT_WS_SCHED=$v: want batch or other"
-		return 1
-		;;
-	esac
+	"$PC_CHECKOUT/scripts/lib/ws-sched" "$v" || return 1
+	echo "$v"
 }
 
 # pc_ws_names: the service names of the websocketd processes: ws (the
@@ -301,19 +296,18 @@ pc_ws_ports() {
 # of pc_ws_sched.
 svc_start_ws() {
 	local max n per name port i policy
-	local -a names ports sched=()
+	local -a names ports
 	max=$(pc_ws_max_workers) || return 1
 	n=$(pc_ws_procs) || return 1
 	per=$(((max + n - 1) / n))
 	policy=$(pc_ws_sched) || return 1
-	[ "$policy" = other ] || sched=(chrt --batch 0)
 	mapfile -t names < <(pc_ws_names)
 	mapfile -t ports < <(pc_ws_ports)
 	for ((i = 0; i < n; i++)); do
 		name=${names[$i]}
 		port=${ports[$i]}
 		pc_pid "$name" >/dev/null && continue
-		PC_SPAWN_LOG=ws pc_spawn "$name" ${sched[@]+"${sched[@]}"} websocketd --address=127.0.0.1 --port="$port" \
+		PC_SPAWN_LOG=ws pc_spawn "$name" "$PC_CHECKOUT/scripts/lib/ws-sched" "$policy" websocketd --address=127.0.0.1 --port="$port" \
 			--maxforks="$per" --passenv="$(pc_ws_passenv)" "$(pc_bin ws)" || return 1
 	done
 }
