@@ -533,10 +533,11 @@ def ws_sched():
 
 
 def websocketd(*args):
-    """The command line of a reference websocketd with ARGS, under the
-    stack's scheduling policy (ws_sched), so that a reference differs from
-    pipechat's websocketd only in the program it runs."""
-    return (["chrt", "--batch", "0"] if ws_sched() == "batch" else []) + ["websocketd", *args]
+    """The command line of a reference websocketd with ARGS, started as the
+    stack starts its own (scripts/lib/ws-sched, under ws_sched), so that a
+    reference differs from pipechat's websocketd only in the program it
+    runs."""
+    return [str(CHECKOUT / "scripts" / "lib" / "ws-sched"), ws_sched(), "websocketd", *args]
 
 
 def print_settings(extra=""):
